@@ -1,0 +1,1 @@
+"""Gramophone's edges: the ``gramophone`` command line (and, later, the OSC server)."""

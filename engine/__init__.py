@@ -1,0 +1,19 @@
+"""Gramophone's style-transfer engine: audio in, audio "in the style of" another sound out.
+
+The engine is a library of pure functions (tensors or arrays in, arrays out) plus audio file
+I/O; it never imports the OSC bridge. Typical use::
+
+    from engine import get_model, analyse_style, render, RenderSettings
+    model = get_model("kernel")
+    style = analyse_style([(style_audio, 44100)], model)
+    out = render(content_audio, 44100, model, style, RenderSettings(strength=0.8))
+"""
+from .errors import GramophoneError, RenderCancelled
+from .models import DEFAULT_MODEL, MODELS, get_model
+from .progress import CancelToken
+from .render import RenderSettings, analyse_style, render
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "CancelToken", "DEFAULT_MODEL", "GramophoneError", "MODELS", "RenderCancelled",
+           "RenderSettings", "analyse_style", "get_model", "render"]

@@ -1,0 +1,24 @@
+"""Registry of texture models: ``get_model(name, **params)``."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import GramophoneError
+from .base import Stats, TextureModel
+from .kernel import KernelModel
+from .random_net import RandomNetModel
+
+MODELS: dict[str, type[TextureModel]] = {m.name: m for m in (KernelModel, RandomNetModel)}
+DEFAULT_MODEL = "kernel"
+
+
+def get_model(name: str = DEFAULT_MODEL, **params: Any) -> TextureModel:
+    """Build the texture model ``name`` with ``params`` overriding its defaults."""
+    try:
+        cls = MODELS[name]
+    except KeyError:
+        raise GramophoneError(f"unknown model '{name}'; choose one of {', '.join(MODELS)}", "bad_model") from None
+    return cls(**params)
+
+
+__all__ = ["MODELS", "DEFAULT_MODEL", "Stats", "TextureModel", "get_model"]

@@ -1,0 +1,130 @@
+"""The ``kernel`` model: the wide-shallow-random net in the limit of infinitely many filters.
+
+For ReLU filters with i.i.d. N(0, 1) weights over 11-frame patches ``a``, ``b``, the filter
+inner product ``k(a, b) = Σ_i relu(w_i·a) relu(w_i·b)`` divided by K tends to the degree-1
+arc-cosine kernel (Cho & Saul 2009) ``‖a‖‖b‖ (sin θ + (π − θ) cos θ) / 2π``. The squared Gram
+distance of the random net then becomes a sum of squared kernel values over pairs of patches
+(see DESIGN.md), which needs only patch inner products: sums of 11 shifted diagonals of the
+frame Gram ``XᵀY``. Exact, deterministic, and ~40x cheaper than 4096 filters.
+
+Statistics are a weighted set of patches: the frames of the style (segments joined end to end)
+and a weight per patch position (zero for patches that straddle a join). A blend of sounds is
+the union of their patch sets with scaled weights, so mixtures are exact.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+
+from .base import Stats, TextureModel
+
+_EPS = 1e-6
+
+
+class _ArcCosJ(torch.autograd.Function):
+    """``J(c) = sin θ + (π − θ) cos θ`` with ``θ = arccos c``; ``dJ/dc = π − θ`` stays finite at c = ±1."""
+
+    @staticmethod
+    def forward(ctx, c: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        c = c.clamp(-1.0, 1.0)
+        theta = torch.arccos(c)
+        ctx.save_for_backward(theta)
+        return torch.sqrt((1 - c * c).clamp_min(0)) + (math.pi - theta) * c
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        (theta,) = ctx.saved_tensors
+        return grad * (math.pi - theta)
+
+
+def arccos_j(c: torch.Tensor) -> torch.Tensor:
+    return _ArcCosJ.apply(c)
+
+
+def patch_inner_products(x: torch.Tensor, y: torch.Tensor, width: int) -> torch.Tensor:
+    """``P[t, s] = <x[:, t:t+width], y[:, s:s+width]>`` for all patch pairs, from ``xᵀy``."""
+    g = x.transpose(0, 1) @ y
+    tx, ty = x.shape[1] - width + 1, y.shape[1] - width + 1
+    out = g[:tx, :ty]
+    for j in range(1, width):
+        out = out + g[j:j + tx, j:j + ty]
+    return out
+
+
+def patch_norms(x: torch.Tensor, width: int) -> torch.Tensor:
+    """Euclidean norm of every ``width``-frame patch of ``x`` (regularised away from zero)."""
+    energy = x.square().sum(0)
+    csum = torch.cat([energy.new_zeros(1), energy.cumsum(0)])
+    return torch.sqrt(csum[width:] - csum[:-width] + _EPS)
+
+
+def mean_squared_kernel(x: torch.Tensor, wx: torch.Tensor, y: torch.Tensor, wy: torch.Tensor,
+                        width: int) -> torch.Tensor:
+    """``Σ_ts wx[t] wy[s] k(x_t, y_s)²`` with ``k`` the degree-1 arc-cosine kernel on patches."""
+    nx, ny = patch_norms(x, width), patch_norms(y, width)
+    outer = nx[:, None] * ny[None, :]
+    k = outer * arccos_j(patch_inner_products(x, y, width) / outer) / (2 * math.pi)
+    return wx @ k.square() @ wy
+
+
+class KernelModel(TextureModel):
+    name = "kernel"
+    defaults = {"sample_rate": 22_050, "n_fft": 2048, "hop": 512, "width": 11, "max_frames": 4096}
+
+    @property
+    def width(self) -> int:
+        return int(self.params["width"])
+
+    @property
+    def min_frames(self) -> int:
+        return self.width
+
+    def statistics(self, segments: Sequence[torch.Tensor]) -> Stats:
+        segments = _cap_frames([s for s in segments if s.shape[1] >= self.width], int(self.params["max_frames"]))
+        weights = []
+        for s in segments:
+            w = s.new_zeros(s.shape[1])
+            w[: s.shape[1] - self.width + 1] = 1.0
+            weights.append(w)
+        frames, w = torch.cat(segments, 1), torch.cat(weights)
+        return self._finish(frames, w / w.sum())
+
+    def blend(self, parts: Sequence[tuple[float, Stats]]) -> Stats:
+        frames = torch.cat([s["frames"] for _, s in parts], 1)
+        w = torch.cat([weight * s["weights"] for weight, s in parts])
+        return self._finish(frames, w / w.sum())
+
+    def _finish(self, frames: torch.Tensor, weights: torch.Tensor) -> Stats:
+        valid = weights[: frames.shape[1] - self.width + 1]
+        self_term = mean_squared_kernel(frames, valid, frames, valid, self.width)
+        return {"frames": frames, "weights": weights, "self_term": self_term.reshape(1)}
+
+    def loss(self, frames: torch.Tensor, target: Stats) -> torch.Tensor:
+        y, wy = target["frames"], target["weights"]
+        wy = wy[: y.shape[1] - self.width + 1]
+        tx = frames.shape[1] - self.width + 1
+        wx = frames.new_full((tx,), 1.0 / tx)
+        xx = mean_squared_kernel(frames, wx, frames, wx, self.width)
+        xy = mean_squared_kernel(frames, wx, y, wy, self.width)
+        yy = target["self_term"][0]
+        return (xx - 2 * xy + yy) / yy
+
+
+def _cap_frames(segments: list[torch.Tensor], max_frames: int) -> list[torch.Tensor]:
+    """Keep at most ``max_frames`` frames, as evenly spaced blocks, so long styles stay cheap."""
+    total = sum(s.shape[1] for s in segments)
+    if total <= max_frames:
+        return segments
+    block = 256
+    out = []
+    for s in segments:
+        keep = max(block, int(s.shape[1] * max_frames / total))
+        if s.shape[1] <= keep:
+            out.append(s)
+            continue
+        n_blocks = max(1, keep // block)
+        starts = torch.linspace(0, s.shape[1] - block, n_blocks).round().long().tolist()
+        out.extend(s[:, a:a + block] for a in starts)
+    return out

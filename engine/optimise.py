@@ -1,0 +1,107 @@
+"""Minimisers for the style loss: a scale-aware L-BFGS and Adam, over one flat tensor.
+
+Why not ``torch.optim.LBFGS``? Style losses on audio are flat and locally concave near the
+content (gradients of 1e-6 per sample, negative curvature along the gradient). torch's
+L-BFGS uses absolute thresholds (curvature pairs need ``sᵀy > 1e-10``), so on such losses it
+never builds a memory and creeps along in steps of 1e-6 (measured: loss 0.942 → 0.942 in 30
+iterations). This one uses relative thresholds, takes its first step at a size set by the
+signal (``first_step`` x RMS of the parameters), backtracks on Armijo failures and extrapolates
+while the slope stays steep, so the budget of iterations is spent on real progress.
+
+``objective(x)`` returns ``(loss, gradient)``; ``callback(iteration, loss)`` runs after every
+iteration and may raise to stop (cancellation).
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import torch
+
+Objective = Callable[[torch.Tensor], tuple[float, torch.Tensor]]
+Callback = Callable[[int, float], None]
+
+
+def lbfgs(objective: Objective, x0: torch.Tensor, iterations: int, callback: Optional[Callback] = None,
+          history: int = 10, first_step: float = 0.05, max_evaluations_per_iteration: int = 6) -> torch.Tensor:
+    """Minimise ``objective`` from ``x0`` for ``iterations`` L-BFGS iterations; returns the best x."""
+    x = x0.detach().clone()
+    f, g = objective(x)
+    scale = float(x.square().mean().sqrt()) or 1.0
+    memory: list[tuple[torch.Tensor, torch.Tensor, float]] = []
+    for it in range(iterations):
+        d = _two_loop(g, memory)
+        gtd = float(g.flatten() @ d.flatten())
+        if not gtd < 0:  # not a descent direction: forget the curvature and go downhill
+            memory.clear()
+            d, gtd = -g, -float(g.flatten() @ g.flatten())
+        if gtd == 0:
+            break
+        t = 1.0 if memory else first_step * scale / (float(d.abs().max()) + 1e-30)
+        t, f_new, g_new = _line_search(objective, x, f, g, d, gtd, t, max_evaluations_per_iteration)
+        if t > 0:
+            s, y = t * d, g_new - g
+            sy = float(s.flatten() @ y.flatten())
+            if sy > 1e-10 * float(s.norm() * y.norm()):
+                memory.append((s, y, 1.0 / sy))
+                del memory[:-history]
+            x, f, g = x + s, f_new, g_new
+        else:
+            memory.clear()
+        if callback is not None:
+            callback(it, f)
+    return x
+
+
+def _two_loop(g: torch.Tensor, memory: list[tuple[torch.Tensor, torch.Tensor, float]]) -> torch.Tensor:
+    """``−H·g`` by the L-BFGS two-loop recursion (``H`` scaled by the newest ``sᵀy/yᵀy``)."""
+    q = g.clone()
+    alphas = []
+    for s, y, rho in reversed(memory):
+        a = rho * float(s.flatten() @ q.flatten())
+        q -= a * y
+        alphas.append(a)
+    if memory:
+        s, y, rho = memory[-1]
+        q *= 1.0 / (rho * float(y.flatten() @ y.flatten()))
+    for (s, y, rho), a in zip(memory, reversed(alphas)):
+        b = rho * float(y.flatten() @ q.flatten())
+        q += (a - b) * s
+    return -q
+
+
+def _line_search(objective: Objective, x: torch.Tensor, f: float, g: torch.Tensor, d: torch.Tensor, gtd: float,
+                 t: float, budget: int, c1: float = 1e-4, c2: float = 0.9) -> tuple[float, float, torch.Tensor]:
+    """Armijo backtracking, plus doubling while the slope stays steep; returns ``(t, f, g)`` (t=0: failed)."""
+    best = (0.0, f, g)
+    for _ in range(budget):
+        f_new, g_new = objective(x + t * d)
+        if f_new == f_new and f_new <= f + c1 * t * gtd:  # (f_new == f_new rules out NaN)
+            if f_new < best[1]:
+                best = (t, f_new, g_new)
+            elif best[0] > 0:
+                break  # extrapolating made it worse: keep the previous step
+            if abs(float(g_new.flatten() @ d.flatten())) <= c2 * abs(gtd):
+                break  # curvature condition met
+            t *= 2.0
+        elif best[0] > 0:
+            break
+        else:
+            t *= 0.5
+    return best
+
+
+def adam(objective: Objective, x0: torch.Tensor, iterations: int, learning_rate: float,
+         callback: Optional[Callback] = None) -> torch.Tensor:
+    """Plain Adam (β = 0.9, 0.999) for ``iterations`` steps of ``learning_rate`` x RMS(x0)."""
+    x = x0.detach().clone()
+    m, v = torch.zeros_like(x), torch.zeros_like(x)
+    lr = learning_rate * (float(x.square().mean().sqrt()) or 1.0)
+    for it in range(iterations):
+        f, g = objective(x)
+        m.mul_(0.9).add_(g, alpha=0.1)
+        v.mul_(0.999).addcmul_(g, g, value=0.001)
+        m_hat, v_hat = m / (1 - 0.9 ** (it + 1)), v / (1 - 0.999 ** (it + 1))
+        x -= lr * m_hat / (v_hat.sqrt() + 1e-12)
+        if callback is not None:
+            callback(it, f)
+    return x

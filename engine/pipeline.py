@@ -1,0 +1,63 @@
+"""File-level rendering: read the content, render, write the result atomically.
+
+This is the one place the command line and the OSC bridge call, so both get the same checks:
+the content file is only ever read, the output never replaces it, and a failed or cancelled
+render leaves no file behind.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .audio import WRITE_EXTENSIONS, read_audio, write_audio
+from .errors import GramophoneError
+from .models import Stats, TextureModel
+from .progress import CancelToken, ProgressCallback
+from .render import RenderSettings, analyse_style, render
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    output_path: Path
+    seconds: float
+    duration: float
+    sample_rate: int
+    channels: int
+
+
+def style_from_files(paths: Sequence[str | os.PathLike], model: TextureModel) -> Stats:
+    """Pooled statistics of the style files at ``paths``."""
+    if not paths:
+        raise GramophoneError("no style given: name at least one style file", "no_style")
+    return analyse_style([read_audio(p) for p in paths], model)
+
+
+def check_output_path(content_path: str | os.PathLike, output_path: str | os.PathLike) -> Path:
+    """Refuse outputs that would replace the content, lack an audio extension, or have no folder."""
+    out = Path(output_path)
+    if out.suffix.lower() not in WRITE_EXTENSIONS:
+        raise GramophoneError(f"output must be an audio file ({', '.join(WRITE_EXTENSIONS)}): {out}", "bad_output")
+    if out.exists() and out.is_dir():
+        raise GramophoneError(f"output is a directory: {out}", "bad_output")
+    if os.path.realpath(out) == os.path.realpath(content_path):
+        raise GramophoneError("the output would overwrite the content file; choose another name", "bad_output")
+    if not out.parent.resolve().is_dir():
+        raise GramophoneError(f"output folder does not exist: {out.parent}", "bad_output")
+    return out
+
+
+def render_file(content_path: str | os.PathLike, output_path: str | os.PathLike, model: TextureModel,
+                style: Stats, settings: RenderSettings = RenderSettings(),
+                progress: Optional[ProgressCallback] = None, cancel: Optional[CancelToken] = None) -> RenderResult:
+    """Render the audio file ``content_path`` into ``output_path`` (format from its extension)."""
+    out = check_output_path(content_path, output_path)
+    settings.validated()
+    started = time.perf_counter()
+    content, sample_rate = read_audio(content_path)
+    rendered = render(content, sample_rate, model, style, settings, progress, cancel)
+    write_audio(out, rendered, sample_rate)
+    return RenderResult(out, time.perf_counter() - started, content.shape[1] / sample_rate, sample_rate,
+                        content.shape[0])

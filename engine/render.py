@@ -1,0 +1,237 @@
+"""Content-initialised style transfer (Grinstein et al. 2018): start from the content, minimise
+a style-only loss.
+
+``render`` is a pure function: a content clip and a style target in, a clip of exactly the
+content's length, rate and channel count out. The steps:
+
+1. Resample the content to the model's analysis rate and bring it to a reference level (style
+   statistics are made at the same level, so loudness does not leak into the texture).
+2. Cut long clips into chunks (``chunk_seconds``) that overlap by ``crossfade_seconds``; this
+   bounds memory (the kernel loss is quadratic in a chunk's frames) and keeps statistics local.
+3. For each chunk, optimise every channel against the *same* style target. Each channel is
+   initialised with its own content, so the stereo image survives; the per-channel loss asks
+   each channel to carry the full texture (joint statistics would let one channel carry it).
+4. ``strength`` s moves the target: the optimiser matches the statistics of the mixture
+   ``(1 − s)·content + s·style``. At s = 0 the content is already optimal and comes back
+   unchanged; at s = 1 the target is the style alone. Style match grows monotonically with s
+   (measured in ``bench/quality.py``), for a fixed iteration budget.
+5. Only the *change* is resampled back and added to the original content, so whatever lies
+   above the analysis band (e.g. 11-22 kHz of a 44.1 kHz clip) is kept, not lost.
+6. The result is matched to the content's RMS level; a look-ahead limiter keeps peaks under
+   -0.1 dBFS (see :func:`engine.audio.match_loudness`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Optional
+
+import numpy as np
+import torch
+
+from .audio import check_clip, match_loudness, resample, rms
+from .errors import GramophoneError
+from .models import Stats, TextureModel
+from .progress import CancelToken, ProgressCallback, check_cancel
+from .optimise import adam, lbfgs
+from .spectral import griffin_lim, log_magnitude, stft
+
+#: Level (RMS) content and style are brought to before analysis: -20 dBFS.
+REFERENCE_RMS = 0.1
+DOMAINS = ("waveform", "spectrogram")
+OPTIMISERS = ("lbfgs", "adam")
+#: Adam's step, relative to the RMS of what is optimised (samples or log-magnitudes).
+DEFAULT_ADAM_RATE = {"waveform": 0.05, "spectrogram": 0.02}
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """What a render does. Defaults are the measured sweet spot (see bench/RESULTS.md)."""
+
+    strength: float = 1.0
+    iterations: int = 20
+    seed: int = 0
+    domain: str = "waveform"
+    optimiser: str = "lbfgs"
+    device: str = "auto"
+    #: Adam's step relative to the parameters' RMS; None picks :data:`DEFAULT_ADAM_RATE`.
+    learning_rate: Optional[float] = None
+    griffin_lim_iterations: int = 32
+    random_phase: bool = False
+    chunk_seconds: float = 30.0
+    crossfade_seconds: float = 0.5
+    match_loudness: bool = True
+
+    def validated(self) -> "RenderSettings":
+        """Return self, or raise :class:`GramophoneError` naming the first bad setting."""
+        if not 0.0 <= self.strength <= 1.0:
+            raise GramophoneError(f"strength must be in [0, 1], got {self.strength}", "bad_parameter")
+        if not 1 <= self.iterations <= 10_000:
+            raise GramophoneError(f"iterations must be in 1-10000, got {self.iterations}", "bad_parameter")
+        if self.domain not in DOMAINS:
+            raise GramophoneError(f"domain must be one of {', '.join(DOMAINS)}, got '{self.domain}'", "bad_parameter")
+        if self.optimiser not in OPTIMISERS:
+            raise GramophoneError(f"optimiser must be one of {', '.join(OPTIMISERS)}, got '{self.optimiser}'",
+                                  "bad_parameter")
+        if self.chunk_seconds < 1.0 or not 0.0 <= self.crossfade_seconds < self.chunk_seconds / 2:
+            raise GramophoneError("chunk_seconds must be >= 1 and crossfade_seconds in [0, chunk_seconds/2)",
+                                  "bad_parameter")
+        resolve_device(self.device)
+        return self
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` → CUDA when available, else CPU; ``cuda`` without a GPU is a clear error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cpu":
+        return torch.device("cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise GramophoneError("device 'cuda' requested but no CUDA GPU is available", "no_device")
+        return torch.device(name)
+    raise GramophoneError(f"device must be auto, cpu or cuda, got '{name}'", "bad_parameter")
+
+
+def to_analysis_rate(clip: np.ndarray, sample_rate: int, model: TextureModel) -> np.ndarray:
+    """Resample to the model's rate and scale to :data:`REFERENCE_RMS` (silence stays silent)."""
+    x = resample(clip, sample_rate, model.stft.sample_rate)
+    level = rms(x)
+    return x * (REFERENCE_RMS / level) if level > 1e-9 else x
+
+
+def analyse_style(clips: list[tuple[np.ndarray, int]], model: TextureModel) -> Stats:
+    """Pooled statistics of one or more style clips (every channel of every clip)."""
+    segments = []
+    for i, (clip, sr) in enumerate(clips):
+        check_clip(clip, sr, f"style clip {i + 1}")
+        x = to_analysis_rate(clip, sr, model)
+        if rms(x) <= 1e-9:
+            raise GramophoneError(f"style clip {i + 1} is silent", "silent_style")
+        frames = log_magnitude(torch.from_numpy(x).to(model.device), model.stft)
+        segments.extend(f for f in frames if f.shape[1] >= model.min_frames)
+    if not segments:
+        need = (model.min_frames - 1) * model.stft.hop / model.stft.sample_rate
+        raise GramophoneError(f"style audio is too short: each clip needs at least {need:.2f} s", "style_too_short")
+    with torch.no_grad():
+        return model.statistics(segments)
+
+
+def render(content: np.ndarray, sample_rate: int, model: TextureModel, style: Stats,
+           settings: RenderSettings = RenderSettings(), progress: Optional[ProgressCallback] = None,
+           cancel: Optional[CancelToken] = None) -> np.ndarray:
+    """Render ``content`` (``float32 [channels, samples]``) in the style given by ``style``.
+
+    Returns ``float32 [channels, samples]`` at ``sample_rate``. Raises :class:`GramophoneError`
+    for bad input and :class:`~engine.errors.RenderCancelled` when ``cancel`` is set.
+    """
+    settings = settings.validated()
+    check_clip(content, sample_rate, "content")
+    device = resolve_device(settings.device)
+    model.to(device)
+    style = {k: v.to(device) for k, v in style.items()}
+    report = progress or (lambda fraction, loss: None)
+    report(0.0, float("nan"))
+
+    x = resample(content, sample_rate, model.stft.sample_rate)
+    level = rms(x)
+    if level <= 1e-9 or settings.strength == 0.0:
+        report(1.0, 0.0)
+        return content.astype(np.float32, copy=True)
+    x = x * (REFERENCE_RMS / level)
+
+    chunks = _chunk_spans(x.shape[1], model, settings)
+    delta = np.zeros_like(x)
+    torch.manual_seed(settings.seed)
+    gen = torch.Generator().manual_seed(settings.seed)
+    for index, (start, stop) in enumerate(chunks):
+        def chunk_progress(done: float, loss: float, index: int = index) -> None:
+            report((index + done) / len(chunks), loss)
+
+        piece = torch.from_numpy(x[:, start:stop]).to(device)
+        change = _render_chunk(piece, model, style, settings, chunk_progress, cancel, gen)
+        delta[:, start:stop] += change.cpu().numpy() * _fade(start, stop, x.shape[1], chunks, model, settings)
+    out = content + resample(delta * (level / REFERENCE_RMS), model.stft.sample_rate, sample_rate,
+                             content.shape[1])
+    if settings.match_loudness:
+        out = match_loudness(out, content, sample_rate)
+    report(1.0, float("nan"))
+    return out.astype(np.float32)
+
+
+def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings: RenderSettings,
+                  progress: ProgressCallback, cancel: Optional[CancelToken], gen: torch.Generator) -> torch.Tensor:
+    """Optimise one chunk; return its change ``[channels, samples]`` at the analysis rate."""
+    cfg = model.stft
+    length = x0.shape[1]
+    padded = max(length, (model.min_frames - 1) * cfg.hop)  # enough frames for one patch
+    x0p = torch.nn.functional.pad(x0, (0, padded - length))
+    with torch.no_grad():
+        content_frames = log_magnitude(x0p, cfg)
+        targets = [_target(model, style, f, settings.strength) for f in content_frames]
+
+    if settings.domain == "waveform":
+        start, features = x0p, (lambda p: log_magnitude(p, cfg))
+    else:
+        start, features = content_frames.contiguous(), (lambda p: p)
+
+    def objective(param: torch.Tensor) -> tuple[float, torch.Tensor]:
+        check_cancel(cancel)
+        grad, total = torch.zeros_like(param), 0.0
+        for c, target in enumerate(targets):  # one channel at a time bounds autograd memory
+            p = param[c:c + 1].clone().requires_grad_(True)
+            loss = model.loss(features(p)[0], target)
+            loss.backward()
+            grad[c:c + 1] = p.grad
+            total += loss.item()
+        return total / len(targets), grad
+
+    def step(i: int, loss: float) -> None:
+        progress((i + 1) / settings.iterations, loss)
+        check_cancel(cancel)
+
+    if settings.optimiser == "lbfgs":
+        param = lbfgs(objective, start, settings.iterations, step)
+    else:
+        lr = settings.learning_rate or DEFAULT_ADAM_RATE[settings.domain]
+        param = adam(objective, start, settings.iterations, lr, step)
+
+    with torch.no_grad():
+        if settings.domain == "waveform":
+            y = param
+        else:
+            magnitude = torch.expm1(param.detach().clamp_min(0))
+            phase = None if settings.random_phase else torch.angle(stft(x0p, cfg))
+            y = griffin_lim(magnitude, cfg, padded, settings.griffin_lim_iterations, phase, generator=gen)
+        return (y - x0p)[:, :length]
+
+
+def _target(model: TextureModel, style: Stats, content_frames: torch.Tensor, strength: float) -> Stats:
+    if strength >= 1.0:
+        return style
+    return model.blend([(1.0 - strength, model.statistics([content_frames])), (strength, style)])
+
+
+def _chunk_spans(samples: int, model: TextureModel, settings: RenderSettings) -> list[tuple[int, int]]:
+    """Equal chunks of at most ``chunk_seconds`` that overlap by ``crossfade_seconds``."""
+    sr = model.stft.sample_rate
+    size, fade = int(settings.chunk_seconds * sr), int(settings.crossfade_seconds * sr)
+    if samples <= size:
+        return [(0, samples)]
+    count = -(-(samples - fade) // (size - fade))
+    length = -(-(samples - fade) // count) + fade
+    return [(i * (length - fade), min(i * (length - fade) + length, samples)) for i in range(count)]
+
+
+def _fade(start: int, stop: int, total: int, chunks: list[tuple[int, int]], model: TextureModel,
+          settings: RenderSettings) -> np.ndarray:
+    """Linear crossfade gains for a chunk; neighbouring chunks' gains sum to one."""
+    gain = np.ones(stop - start, dtype=np.float32)
+    fade = int(settings.crossfade_seconds * model.stft.sample_rate)
+    if fade == 0:
+        return gain
+    ramp = (np.arange(fade, dtype=np.float32) + 0.5) / fade
+    if start > 0:
+        gain[:fade] = ramp
+    if stop < total:
+        gain[-fade:] = ramp[::-1]
+    return gain

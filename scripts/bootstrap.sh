@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Create .venv (if needed) and install Gramophone with its test tools into it.
+# torch is installed first, pinned to a CPU build where one is available, so that pip never
+# pulls a multi-GB CUDA build as a side effect. Override with GRAMOPHONE_TORCH, e.g.
+#   GRAMOPHONE_TORCH="torch --index-url https://download.pytorch.org/whl/cu124" scripts/demo.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.gramophone-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check ${GRAMOPHONE_TORCH:-torch==2.13.0} 2>&1 | grep -v '^WARNING: Location' || true
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 | grep -v '^WARNING: Location' || true
+  .venv/bin/python -c 'import torch, pedalboard, soundfile, pythonosc, engine' 
+  touch "$stamp"
+fi

@@ -1,0 +1,48 @@
+"""Shared fixtures: short built-in clips (no files needed) and a helper to write them."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from engine import synth
+from engine.models import get_model
+from engine.render import analyse_style
+
+SR = 22_050
+
+torch.set_num_threads(2)
+
+
+@pytest.fixture(scope="session")
+def melody() -> np.ndarray:
+    return synth.plucked_melody(SR, 3.0)
+
+
+@pytest.fixture(scope="session")
+def rain() -> np.ndarray:
+    return synth.rain(SR, 3.0)
+
+
+@pytest.fixture(scope="session")
+def kernel_model():
+    return get_model("kernel")
+
+
+@pytest.fixture(scope="session")
+def rain_stats(rain, kernel_model):
+    return analyse_style([(rain, SR)], kernel_model)
+
+
+def write_wav(path: Path, data: np.ndarray, sr: int = SR, subtype: str = "FLOAT") -> Path:
+    sf.write(str(path), np.asarray(data).T, sr, subtype=subtype)
+    return path
+
+
+@pytest.fixture
+def wav(tmp_path):
+    """``wav(name, data, sr)`` writes a float WAV under tmp_path and returns its path."""
+    return lambda name, data, sr=SR: write_wav(tmp_path / name, data, sr)

@@ -1,0 +1,79 @@
+"""Audio I/O: formats, rates, atomic writes, resampling, loudness and the peak ceiling."""
+import os
+
+import numpy as np
+import pytest
+
+from engine.audio import PEAK_CEILING, limit_peaks, match_loudness, read_audio, resample, rms, write_audio
+from engine.errors import GramophoneError
+
+
+@pytest.mark.parametrize("ext", [".wav", ".flac", ".aiff", ".ogg", ".mp3"])
+def test_every_format_round_trips(tmp_path, ext):
+    sr = 44_100
+    t = np.arange(sr) / sr
+    clip = np.stack([0.3 * np.sin(2 * np.pi * 440 * t), 0.2 * np.sin(2 * np.pi * 660 * t)]).astype(np.float32)
+    path = write_audio(tmp_path / f"x{ext}", clip, sr)
+    back, back_sr = read_audio(path)
+    assert back_sr == sr and back.shape[0] == 2
+    assert abs(back.shape[1] - sr) < 0.1 * sr  # lossy codecs may pad a little
+    assert rms(back) == pytest.approx(rms(clip), rel=0.1)
+    assert [p.name for p in tmp_path.iterdir()] == [f"x{ext}"]  # no temporary left behind
+
+
+def test_wav_is_float32_and_exact(tmp_path):
+    clip = np.random.default_rng(0).uniform(-0.9, 0.9, (1, 1000)).astype(np.float32)
+    back, _ = read_audio(write_audio(tmp_path / "x.wav", clip, 48_000))
+    assert np.array_equal(back, clip)
+
+
+def test_failed_write_leaves_nothing_and_keeps_the_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "out.wav"
+    target.write_bytes(b"previous render")
+    import soundfile
+
+    def broken(*args, **kwargs):
+        with open(args[0], "wb") as f:
+            f.write(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(soundfile, "write", broken)
+    with pytest.raises(GramophoneError, match="disk full"):
+        write_audio(target, np.zeros((1, 100), np.float32), 44_100)
+    assert target.read_bytes() == b"previous render"
+    assert sorted(os.listdir(tmp_path)) == ["out.wav"]
+
+
+def test_write_refuses_non_audio_extension(tmp_path):
+    with pytest.raises(GramophoneError, match="must end in"):
+        write_audio(tmp_path / "x.txt", np.zeros((1, 10), np.float32), 44_100)
+
+
+@pytest.mark.parametrize("src,dst,n", [(44_100, 22_050, 44_101), (8_000, 22_050, 1), (192_000, 22_050, 19_200),
+                                       (22_050, 48_000, 7)])
+def test_resample_gives_exact_lengths(src, dst, n):
+    x = np.random.default_rng(0).standard_normal((2, n)).astype(np.float32)
+    assert resample(x, src, dst).shape == (2, max(1, round(n * dst / src)))
+    assert resample(x, src, dst, length=123).shape == (2, 123)
+
+
+def test_resample_keeps_a_sine():
+    t = np.arange(44_100) / 44_100
+    y = resample(np.sin(2 * np.pi * 1000 * t)[None].astype(np.float32), 44_100, 22_050)
+    ref = np.sin(2 * np.pi * 1000 * np.arange(22_050) / 22_050)
+    assert np.abs(y[0, 100:-100] - ref[100:-100]).max() < 0.01
+
+
+def test_loudness_is_matched_without_clipping():
+    rng = np.random.default_rng(0)
+    reference = (0.2 * rng.standard_normal((2, 44_100))).clip(-1, 1).astype(np.float32)
+    spiky = (0.01 * rng.standard_normal((2, 44_100))).astype(np.float32)
+    spiky[:, ::10_000] = 0.3  # drops 30x above the body: the gain to match loudness would clip them
+    out = match_loudness(spiky, reference, 44_100)
+    assert np.abs(out).max() <= PEAK_CEILING
+    assert rms(out) == pytest.approx(rms(reference), rel=0.05)
+
+
+def test_limiter_leaves_quiet_audio_alone():
+    x = np.full((1, 1000), 0.5, np.float32)
+    assert np.array_equal(limit_peaks(x, 44_100), x)

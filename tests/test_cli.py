@@ -1,0 +1,54 @@
+"""The command line: renders, the demo, info, and one-line errors without tracebacks."""
+import subprocess
+import sys
+
+import numpy as np
+
+from bridge.cli import main
+from engine.audio import read_audio
+
+from conftest import write_wav
+
+
+def test_render_writes_output_and_prints_its_path(tmp_path, melody, rain, capsys):
+    content, style = write_wav(tmp_path / "c.wav", melody), write_wav(tmp_path / "s.wav", rain)
+    out = tmp_path / "o.wav"
+    assert main(["render", str(content), "--style", str(style), "-o", str(out), "--iterations", "3"]) == 0
+    assert capsys.readouterr().out.strip() == str(out)
+    data, _ = read_audio(out)
+    assert data.shape == melody.shape
+
+
+def test_two_styles_and_options(tmp_path, melody, rain):
+    content, style = write_wav(tmp_path / "c.wav", melody), write_wav(tmp_path / "s.wav", rain)
+    args = ["render", str(content), "--style", str(style), "--style", str(content), "-o", str(tmp_path / "o.flac"),
+            "--iterations", "2", "--strength", "0.5", "--domain", "spectrogram", "--seed", "3", "--device", "cpu"]
+    assert main(args) == 0
+
+
+def test_user_errors_are_one_line_without_traceback(tmp_path, melody):
+    content = write_wav(tmp_path / "c.wav", melody)
+    cases = [["render", str(tmp_path / "missing.wav"), "--style", str(content), "-o", str(tmp_path / "o.wav")],
+             ["render", str(content), "--style", str(content), "-o", str(content)],
+             ["render", str(content), "--style", str(content), "-o", str(tmp_path / "o.wav"), "--strength", "2"],
+             ["render", str(content), "--style", str(content), "-o", str(tmp_path / "o.wav"), "--device", "cuda:7"]]
+    for argv in cases:
+        proc = subprocess.run([sys.executable, "-m", "bridge.cli", *argv], capture_output=True, text=True)
+        assert proc.returncode == 2, proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert proc.stderr.strip().startswith("gramophone: error:")
+        assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o.wav").exists()
+
+
+def test_demo_runs_on_built_in_sounds(tmp_path, capsys):
+    assert main(["demo", "-o", str(tmp_path), "--iterations", "2"]) == 0
+    out = capsys.readouterr().out.strip()
+    data, sr = read_audio(out)
+    assert sr == 44_100 and data.shape[0] == 1 and np.abs(data).max() > 0
+
+
+def test_info_lists_models(capsys):
+    assert main(["info"]) == 0
+    text = capsys.readouterr().out
+    assert "kernel" in text and "random" in text and "device" in text

@@ -1,0 +1,84 @@
+"""The K→∞ closed form against the finite random net, and its gradients."""
+import numpy as np
+import pytest
+import torch
+
+from engine import synth
+from engine.models import get_model
+from engine.models.kernel import arccos_j, patch_inner_products, patch_norms
+from engine.spectral import StftConfig, log_magnitude
+
+SMALL = dict(n_fft=256, hop=128)
+
+
+def frames(clip, cfg):
+    return log_magnitude(torch.from_numpy(clip * 4).double(), StftConfig(22_050, **SMALL))[0]
+
+
+def test_patch_inner_products_match_explicit_patches():
+    x, y = torch.randn(5, 9, dtype=torch.float64), torch.randn(5, 7, dtype=torch.float64)
+    width = 3
+    px = torch.stack([x[:, t:t + width].flatten() for t in range(9 - width + 1)])
+    py = torch.stack([y[:, s:s + width].flatten() for s in range(7 - width + 1)])
+    assert torch.allclose(patch_inner_products(x, y, width), px @ py.T)
+    assert torch.allclose(patch_norms(x, width), px.norm(dim=1), atol=1e-5)
+
+
+def test_arccos_kernel_matches_relu_expectation():
+    """E[relu(w·a) relu(w·b)] over w ~ N(0, I) equals ‖a‖‖b‖ J(θ) / 2π (Cho & Saul 2009)."""
+    gen = torch.Generator().manual_seed(1)
+    a, b = torch.randn(8, generator=gen, dtype=torch.float64), torch.randn(8, generator=gen, dtype=torch.float64)
+    w = torch.randn(400_000, 8, generator=gen, dtype=torch.float64)
+    mc = (torch.relu(w @ a) * torch.relu(w @ b)).mean()
+    c = a @ b / (a.norm() * b.norm())
+    exact = a.norm() * b.norm() * arccos_j(c) / (2 * np.pi)
+    assert abs(float(mc - exact)) < 0.01 * float(exact)
+
+
+def test_closed_form_matches_finite_net_as_filters_grow():
+    content, style = synth.plucked_melody(22_050, 1.0), synth.rain(22_050, 1.0)
+    cfg = StftConfig(22_050, **SMALL)
+    x, y = frames(content, cfg), frames(style, cfg)
+    kernel = get_model("kernel", **SMALL)
+    exact = float(kernel.loss(x, kernel.statistics([y])))
+    errors = {}
+    for k in (16, 256, 4096):
+        diffs = []
+        for seed in range(3):
+            net = get_model("random", filters=k, seed=seed, **SMALL)
+            net.weight = net.weight.double()
+            diffs.append(abs(float(net.loss(x, net.statistics([y]))) - exact) / exact)
+        errors[k] = float(np.mean(diffs))
+    assert errors[4096] < errors[256] < errors[16]
+    assert errors[4096] < 0.05, errors
+
+
+def test_kernel_loss_gradient_passes_finite_difference_check():
+    model = get_model("kernel", n_fft=64, hop=16, width=3)
+    gen = torch.Generator().manual_seed(0)
+    target = model.statistics([torch.rand(33, 20, generator=gen, dtype=torch.float64)])
+    x = torch.rand(33, 12, generator=gen, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda v: model.loss(v, target), (x,), eps=1e-6, atol=1e-7, rtol=1e-4)
+
+
+def test_waveform_path_gradient_passes_finite_difference_check():
+    """The gradient from the loss back through log1p|STFT| to the samples."""
+    model = get_model("kernel", n_fft=64, hop=16, width=3)
+    gen = torch.Generator().manual_seed(0)
+    target = model.statistics([log_magnitude(torch.randn(400, generator=gen, dtype=torch.float64), model.stft)])
+    x = torch.randn(200, generator=gen, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda v: model.loss(log_magnitude(v, model.stft), target), (x,),
+                                    eps=1e-6, atol=1e-7, rtol=1e-4)
+
+
+def test_random_net_is_seeded():
+    a, b, c = (get_model("random", filters=8, seed=s, **SMALL) for s in (3, 3, 4))
+    assert torch.equal(a.weight, b.weight) and not torch.equal(a.weight, c.weight)
+
+
+def test_blend_of_identical_stats_is_the_same_distribution():
+    model = get_model("kernel", **SMALL)
+    y = torch.rand(129, 40, dtype=torch.float64)
+    s = model.statistics([y])
+    mixed = model.blend([(0.3, s), (0.7, s)])
+    assert float(model.loss(y, mixed)) == pytest.approx(float(model.loss(y, s)), abs=1e-9)

@@ -1,0 +1,133 @@
+"""Rendering: the style loss falls, an independent statistic moves toward the style, the
+content stays aligned, shapes are kept, renders are deterministic and cancellable."""
+import numpy as np
+import pytest
+import torch
+
+from engine import CancelToken, RenderCancelled, RenderSettings, render
+from engine.errors import GramophoneError
+from engine.metrics import content_preservation, style_distance
+from engine.render import analyse_style, to_analysis_rate
+from engine.spectral import log_magnitude
+
+from conftest import SR
+
+FAST = RenderSettings(iterations=8)
+
+
+def style_loss(clip, model, stats):
+    x = torch.from_numpy(to_analysis_rate(clip, SR, model))
+    return float(model.loss(log_magnitude(x, model.stft)[0], stats))
+
+
+@pytest.fixture(scope="module")
+def rendered(melody, kernel_model, rain_stats):
+    return render(melody, SR, kernel_model, rain_stats, FAST)
+
+
+def test_render_lowers_style_loss(melody, rendered, kernel_model, rain_stats):
+    before, after = style_loss(melody, kernel_model, rain_stats), style_loss(rendered, kernel_model, rain_stats)
+    assert after < 0.3 * before
+
+
+def test_render_moves_independent_statistics_toward_style(melody, rain, rendered):
+    assert style_distance(rendered, rain, melody, SR) < 0.9
+
+
+def test_render_stays_aligned_with_content(melody, rain, rendered):
+    kept = content_preservation(rendered, melody, SR)
+    assert kept > 0.4
+    assert kept > content_preservation(rain, melody, SR) + 0.3
+
+
+def test_output_has_content_shape_and_no_clipping(melody, rendered):
+    assert rendered.shape == melody.shape and rendered.dtype == np.float32
+    assert np.abs(rendered).max() <= 1.0
+    rms = lambda a: np.sqrt(np.mean(a ** 2))  # noqa: E731
+    assert rms(rendered) == pytest.approx(rms(melody), rel=0.02)
+
+
+def test_render_is_deterministic(melody, kernel_model, rain_stats, rendered):
+    again = render(melody, SR, kernel_model, rain_stats, FAST)
+    assert np.array_equal(again, rendered)
+
+
+def test_strength_is_monotone(melody, rain, kernel_model, rain_stats):
+    losses = []
+    for s in (0.0, 0.3, 0.6, 1.0):
+        out = render(melody, SR, kernel_model, rain_stats, RenderSettings(iterations=8, strength=s))
+        losses.append(style_loss(out, kernel_model, rain_stats))
+        if s == 0.0:
+            assert np.array_equal(out, melody)
+    assert all(a > b for a, b in zip(losses, losses[1:])), losses
+
+
+def test_cancel_stops_within_one_iteration(melody, kernel_model, rain_stats):
+    token, seen = CancelToken(), []
+
+    def progress(fraction, loss):
+        seen.append(fraction)
+        if len(seen) == 3:  # 0.0, then two iterations
+            token.cancel()
+
+    with pytest.raises(RenderCancelled):
+        render(melody, SR, kernel_model, rain_stats, RenderSettings(iterations=50), progress, token)
+    assert len(seen) <= 4
+
+
+def test_progress_reports_start_and_end(melody, kernel_model, rain_stats):
+    seen = []
+    render(melody, SR, kernel_model, rain_stats, RenderSettings(iterations=3), lambda f, loss: seen.append(f))
+    assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
+
+
+@pytest.mark.parametrize("settings", [RenderSettings(iterations=6, domain="spectrogram"),
+                                      RenderSettings(iterations=6, domain="spectrogram", random_phase=True),
+                                      RenderSettings(iterations=10, optimiser="adam")])
+def test_other_domains_and_optimisers_lower_the_loss(melody, kernel_model, rain_stats, settings):
+    out = render(melody, SR, kernel_model, rain_stats, settings)
+    assert out.shape == melody.shape
+    assert style_loss(out, kernel_model, rain_stats) < 0.8 * style_loss(melody, kernel_model, rain_stats)
+
+
+def test_stereo_keeps_each_channel_and_the_image(melody, kernel_model, rain_stats):
+    stereo = np.stack([melody[0], 0.5 * np.roll(melody[0], 2000)])
+    out = render(stereo, SR, kernel_model, rain_stats, FAST)
+    assert out.shape == stereo.shape
+    for c in range(2):
+        assert content_preservation(out[c:c + 1], stereo[c:c + 1], SR) > 0.4
+    # the quieter right channel stays quieter
+    assert np.std(out[1]) < np.std(out[0])
+
+
+def test_long_clips_are_chunked_without_seams(melody, kernel_model, rain_stats):
+    long = np.tile(melody, 3)  # 9 s
+    chunked = render(long, SR, kernel_model, rain_stats, RenderSettings(iterations=6, chunk_seconds=4.0))
+    assert chunked.shape == long.shape
+    assert style_loss(chunked, kernel_model, rain_stats) < 0.7 * style_loss(long, kernel_model, rain_stats)
+    # no clicks at the joins: the largest sample-to-sample jump is like the rest of the clip's
+    jumps = np.abs(np.diff(chunked[0]))
+    assert jumps.max() < 10 * np.percentile(jumps, 99.9)
+
+
+def test_random_model_renders(melody, rain):
+    from engine.models import get_model
+
+    model = get_model("random", filters=256)
+    stats = analyse_style([(rain, SR)], model)
+    out = render(melody, SR, model, stats, RenderSettings(iterations=4))
+    assert out.shape == melody.shape
+    assert style_loss(out, model, stats) < style_loss(melody, model, stats)
+
+
+def test_bad_settings_are_clear_errors(melody, kernel_model, rain_stats):
+    for bad in (dict(strength=1.5), dict(iterations=0), dict(domain="mel"), dict(optimiser="sgd"), dict(device="tpu")):
+        with pytest.raises(GramophoneError):
+            render(melody, SR, kernel_model, rain_stats, RenderSettings(**bad))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (the CPU path is tested above)")
+def test_cuda_render_matches_cpu(melody, kernel_model, rain_stats):
+    cpu = render(melody, SR, kernel_model, rain_stats, RenderSettings(iterations=4, device="cpu"))
+    gpu = render(melody, SR, kernel_model, rain_stats, RenderSettings(iterations=4, device="cuda"))
+    assert content_preservation(gpu, cpu, SR) > 0.95
