@@ -1,4 +1,4 @@
-"""The ``gramophone`` command line: ``render``, ``demo`` and ``info``.
+"""The ``gramophone`` command line: ``render``, ``demo``, ``preset …`` and ``info``.
 
 A user error prints one line (``gramophone: error: …``) and exits with status 2; Ctrl-C
 cancels a render cleanly (no partial output) and exits with 130.
@@ -14,6 +14,7 @@ from typing import Optional, Sequence
 
 import engine
 from engine import GramophoneError, RenderCancelled, RenderSettings, get_model
+from engine.preset_store import PresetStore
 from engine.progress import CancelToken
 
 from .progress_bar import ProgressBar
@@ -45,12 +46,37 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gramophone {engine.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("render", help="render a clip in the style of one or more style files")
+    parser.add_argument("--preset-dir", type=Path, default=None,
+                        help="user preset folder (default: $GRAMOPHONE_PRESETS or the platform's data folder)")
+
+    p = sub.add_parser("render", help="render a clip in the style of a preset or of style files")
     p.add_argument("content", help="the clip to transform (wav, flac, aiff, ogg, mp3)")
-    p.add_argument("--style", action="append", default=[], metavar="FILE", required=True,
-                   help="style audio; repeat to pool several files")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--style", action="append", metavar="FILE", help="style audio; repeat to pool several files")
+    source.add_argument("--preset", metavar="NAME", help="a saved or shipped preset (see 'gramophone preset list')")
     p.add_argument("-o", "--output", required=True, help="where to write the result (format from the extension)")
     _add_render_options(p)
+
+    preset = sub.add_parser("preset", help="create, list, show, delete and blend style presets")
+    psub = preset.add_subparsers(dest="preset_command", required=True, metavar="ACTION")
+    p = psub.add_parser("create", help="analyse style audio once and save it as a user preset")
+    p.add_argument("name")
+    p.add_argument("style_files", nargs="+", metavar="STYLE_FILE")
+    p.add_argument("--model", default=engine.DEFAULT_MODEL, choices=sorted(engine.MODELS))
+    p.add_argument("--description", default="")
+    p.add_argument("--force", action="store_true", help="replace a user preset of the same name")
+    psub.add_parser("list", help="every preset: name, model, origin, description")
+    p = psub.add_parser("show", help="a preset's model, parameters, sources, versions and hash")
+    p.add_argument("name")
+    p = psub.add_parser("delete", help="delete a user preset")
+    p.add_argument("name")
+    p = psub.add_parser("blend", help="save the weighted mix of two presets' statistics as a new preset")
+    p.add_argument("name")
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("--weight", type=float, required=True, help="0 = all A, 1 = all B")
+    p.add_argument("--description", default="")
+    p.add_argument("--force", action="store_true", help="replace a user preset of the same name")
 
     p = sub.add_parser("demo", help="render the built-in melody in the style of built-in rain")
     p.add_argument("-o", "--output-dir", default="gramophone-demo", help="folder for the demo files (default %(default)s)")
@@ -60,12 +86,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _render(content: str, styles: Sequence[str], output: str, args: argparse.Namespace) -> int:
+def _render(content: str, styles: Optional[Sequence[str]], output: str, args: argparse.Namespace) -> int:
     from engine.pipeline import render_file, style_from_files
 
     settings = _settings(args)
-    model = get_model(args.model)
-    style = style_from_files(styles, model)
+    if getattr(args, "preset", None):
+        preset = PresetStore(args.preset_dir).load(args.preset)
+        model, style = preset.build_model(), preset.stats
+    else:
+        model = get_model(args.model)
+        style = style_from_files(styles or [], model)
     cancel = CancelToken()
     try:
         result = render_file(content, output, model, style, settings, ProgressBar("rendering"), cancel)
@@ -91,6 +121,50 @@ def _demo(args: argparse.Namespace) -> int:
     return _render(str(content), [str(style)], str(folder / "melody-in-the-style-of-rain.wav"), args)
 
 
+def _preset(args: argparse.Namespace) -> int:
+    from engine import presets
+
+    store = PresetStore(args.preset_dir)
+    action = args.preset_command
+    if action == "create":
+        import time
+
+        started = time.perf_counter()
+        preset = presets.create(args.name, args.style_files, get_model(args.model), args.description)
+        path = store.save(preset, force=args.force)
+        print(path)
+        print(f"created preset '{args.name}' ({args.model}) in {time.perf_counter() - started:.2f} s", file=sys.stderr)
+    elif action == "list":
+        entries = store.entries()
+        width = max([len(e.name) for e in entries] + [4])
+        for e in entries:
+            origin = e.origin + (" (hidden by user preset)" if e.shadowed else "")
+            print(f"{e.name:<{width}}  {e.model:<8} {origin:<8}  {e.description}")
+        if not entries:
+            print(f"no presets yet (user folder: {store.user_dir})", file=sys.stderr)
+    elif action == "show":
+        entry = store.find(args.name)
+        meta = presets.read_metadata(entry.path)
+        print(f"name:        {meta['name']} ({entry.origin}, {entry.path})")
+        print(f"description: {meta['description']}")
+        print(f"model:       {meta['model']}  " + ", ".join(f"{k}={v}" for k, v in meta["params"].items()))
+        for src in meta["sources"]:
+            print(f"source:      {src['file']}  {src['duration']:.2f} s  {src['sample_rate']} Hz  {src['channels']} ch")
+        if "blend" in meta.get("extra", {}):
+            b = meta["extra"]["blend"]
+            print(f"blend:       {b['a']} + {b['b']} at weight {b['weight']}")
+        print(f"versions:    format {meta['format_version']}, engine {meta['engine_version']}; created {meta['created']}")
+        print(f"statistics:  " + ", ".join(f"{k} {v['dtype']} {v['shape']}" for k, v in meta["arrays"].items()))
+        print(f"sha256:      {meta['stats_sha256']}")
+        print(f"size:        {entry.path.stat().st_size / 1e6:.2f} MB")
+    elif action == "delete":
+        print(f"deleted {store.delete(args.name)}")
+    elif action == "blend":
+        preset = presets.blend(args.name, store.load(args.a), store.load(args.b), args.weight, args.description)
+        print(store.save(preset, force=args.force))
+    return 0
+
+
 def _info() -> int:
     import torch
 
@@ -111,6 +185,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _render(args.content, args.style, args.output, args)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "preset":
+            return _preset(args)
         return _info()
     except GramophoneError as exc:
         print(f"gramophone: error: {exc}", file=sys.stderr)

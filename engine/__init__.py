@@ -11,6 +11,7 @@ I/O; it never imports the OSC bridge. Typical use::
 from .errors import GramophoneError, RenderCancelled
 from .models import DEFAULT_MODEL, MODELS, get_model
 from .progress import CancelToken
+from . import synth
 from .render import RenderSettings, analyse_style, render
 
 __version__ = "0.1.0"

@@ -87,6 +87,7 @@ def write_audio(path: str | os.PathLike, data: np.ndarray, sample_rate: int) -> 
     data = np.ascontiguousarray(data, dtype=np.float32)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=f".part{ext}", dir=p.parent)
     os.close(fd)
+    make_shareable(tmp_name)
     try:
         _encode(tmp_name, ext, data, sample_rate)
         os.replace(tmp_name, p)
@@ -99,6 +100,13 @@ def write_audio(path: str | os.PathLike, data: np.ndarray, sample_rate: int) -> 
             raise GramophoneError(f"could not write {p}: {_first_line(exc)}", "write_failed") from exc
         raise
     return p
+
+
+def make_shareable(path: str | os.PathLike) -> None:
+    """Give a temporary file the permissions a normally created file would have (mkstemp uses 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
 
 
 def _encode(tmp_name: str, ext: str, data: np.ndarray, sample_rate: int) -> None:

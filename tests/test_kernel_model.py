@@ -82,3 +82,18 @@ def test_blend_of_identical_stats_is_the_same_distribution():
     s = model.statistics([y])
     mixed = model.blend([(0.3, s), (0.7, s)])
     assert float(model.loss(y, mixed)) == pytest.approx(float(model.loss(y, s)), abs=1e-9)
+
+
+def test_random_net_factor_reproduces_the_gram_matrix():
+    net = get_model("random", filters=64, rank=1000, **SMALL)
+    y = torch.rand(129, 30, dtype=torch.float64)
+    net.weight = net.weight.double()
+    factor = net.statistics([y])["factor"]
+    assert torch.allclose(factor @ factor.T, net.gram(y), rtol=1e-10, atol=1e-8)
+    truncated = get_model("random", filters=64, rank=8, **SMALL)
+    truncated.weight = net.weight
+    low = truncated.statistics([y])["factor"]
+    assert low.shape == (64, 8)
+    # the best rank-8 approximation: the error is the sum of the discarded eigenvalues squared
+    eig = torch.linalg.eigvalsh(net.gram(y))
+    assert float((low @ low.T - net.gram(y)).norm() ** 2) == pytest.approx(float((eig[:-8] ** 2).sum()), rel=1e-6)

@@ -2,8 +2,13 @@
 
 One 1-D convolution over ``log1p(|STFT|)`` frames (frequency bins are the input channels),
 ``filters`` random filters of ``width`` frames with N(0, 1) weights and no bias, a ReLU, and
-the Gram matrix ``F·Fᵀ/T`` of the K feature maps. The filters come from a seeded generator on
-the CPU, so the same seed gives the same model on every device.
+the Gram matrix ``G = F·Fᵀ/T`` of the K feature maps. The filters come from a seeded generator
+on the CPU, so the same seed gives the same model on every device.
+
+Statistics are kept as a factor ``L`` with ``G ≈ L·Lᵀ`` (``[filters, rank]``), never as the
+K x K Gram itself (64 MB at K = 4096): ``G = F·Fᵀ/T`` has rank at most T, so up to ``rank``
+columns it is exact, and beyond that the top ``rank`` principal directions are kept. The loss
+``‖F·Fᵀ/T − L·Lᵀ‖²`` then needs only small matrices (``FᵀF``, ``FᵀL``, ``LᵀL``).
 """
 from __future__ import annotations
 
@@ -17,7 +22,8 @@ from .base import Stats, TextureModel
 
 class RandomNetModel(TextureModel):
     name = "random"
-    defaults = {"sample_rate": 22_050, "n_fft": 2048, "hop": 512, "width": 11, "filters": 4096, "seed": 0}
+    defaults = {"sample_rate": 22_050, "n_fft": 2048, "hop": 512, "width": 11, "filters": 4096, "seed": 0,
+                "rank": 768}
 
     def __init__(self, **params) -> None:
         super().__init__(**params)
@@ -39,6 +45,7 @@ class RandomNetModel(TextureModel):
         return F.relu(F.conv1d(frames[None], self.weight.to(frames.dtype)))[0]
 
     def gram(self, frames: torch.Tensor) -> torch.Tensor:
+        """The paper's Gram matrix ``F·Fᵀ/T`` (K x K; for tests and inspection)."""
         f = self.features(frames)
         return f @ f.transpose(0, 1) / f.shape[1]
 
@@ -46,12 +53,28 @@ class RandomNetModel(TextureModel):
         usable = [s for s in segments if s.shape[1] >= self.min_frames]
         counts = [s.shape[1] - self.min_frames + 1 for s in usable]
         total = sum(counts)
-        gram = sum(self.gram(s) * (n / total) for s, n in zip(usable, counts))
-        return {"gram": gram}
+        # G = Σ (n/total)·F Fᵀ/n = Σ F Fᵀ / total, so the factor is all feature columns / √total
+        factor = torch.cat([self.features(s) for s in usable], 1) / total ** 0.5
+        return {"factor": self._truncate(factor)}
 
     def blend(self, parts: Sequence[tuple[float, Stats]]) -> Stats:
-        return {"gram": sum(w * s["gram"] for w, s in parts)}
+        return {"factor": self._truncate(torch.cat([w ** 0.5 * s["factor"] for w, s in parts], 1))}
+
+    def _truncate(self, factor: torch.Tensor) -> torch.Tensor:
+        """Keep the top ``rank`` principal directions of ``factor·factorᵀ``."""
+        rank = int(self.params["rank"])
+        if factor.shape[1] <= rank:
+            return factor
+        small = factor.transpose(0, 1) @ factor  # [n, n]: same non-zero eigenvalues as F Fᵀ
+        values, vectors = torch.linalg.eigh(small.double())
+        top = vectors[:, -rank:].to(factor.dtype)
+        return factor @ top  # (F v)(F v)ᵀ = Σ λ u uᵀ over the top eigenpairs
 
     def loss(self, frames: torch.Tensor, target: Stats) -> torch.Tensor:
-        g = target["gram"]
-        return (self.gram(frames) - g).square().sum() / g.square().sum()
+        f = self.features(frames)
+        f = f / f.shape[1] ** 0.5
+        lt = target["factor"]
+        xx = (f.transpose(0, 1) @ f).square().sum()
+        xy = (f.transpose(0, 1) @ lt).square().sum()
+        yy = (lt.transpose(0, 1) @ lt).square().sum()
+        return (xx - 2 * xy + yy) / yy
