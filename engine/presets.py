@@ -98,16 +98,21 @@ def save(preset: Preset, path: str | os.PathLike) -> Path:
     make_shareable(tmp)
     try:
         with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as z:
-            z.writestr("preset.json", json.dumps(meta, indent=2))
+            z.writestr(_entry("preset.json"), json.dumps(meta, indent=2))
             for key, a in arrays.items():
                 buf = io.BytesIO()
                 np.save(buf, a, allow_pickle=False)
-                z.writestr(f"{key}.npy", buf.getvalue())
+                z.writestr(_entry(f"{key}.npy"), buf.getvalue())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _entry(name: str) -> zipfile.ZipInfo:
+    """A zip entry with a fixed date, so identical presets are identical files."""
+    return zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
 
 
 def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
@@ -197,17 +202,24 @@ def _float(stats: Stats) -> Stats:
 def create(name: str, style_files: Sequence[str | os.PathLike], model: TextureModel, description: str = "") -> Preset:
     """Analyse ``style_files`` under ``model`` into a new preset (nothing is written)."""
     from .audio import read_audio
-    from .render import analyse_style
 
     check_name(name)
     if not style_files:
         raise PresetError("no style files given", "no_style")
-    clips, sources = [], []
-    for f in style_files:
-        clip, sr = read_audio(f)
-        clips.append((clip, sr))
-        sources.append({"file": Path(f).name, "duration": round(clip.shape[1] / sr, 3), "sample_rate": sr,
-                        "channels": clip.shape[0], "sha256": hashlib.sha256(Path(f).read_bytes()).hexdigest()})
-    stats = analyse_style(clips, model)
+    clips = [read_audio(f) for f in style_files]
+    sources = [{"file": Path(f).name, "sha256": hashlib.sha256(Path(f).read_bytes()).hexdigest()} for f in style_files]
+    return from_clips(name, clips, sources, model, description)
+
+
+def from_clips(name: str, clips: Sequence[tuple[np.ndarray, int]], sources: Sequence[dict[str, Any]],
+               model: TextureModel, description: str = "") -> Preset:
+    """A preset from in-memory ``(audio [channels, samples], sample_rate)`` clips; ``sources``
+    describes each clip (at least ``file``); duration, rate and channels are added."""
+    from .render import analyse_style
+
+    check_name(name)
+    stats = analyse_style(list(clips), model)
+    described = [{**src, "duration": round(clip.shape[1] / sr, 3), "sample_rate": sr, "channels": clip.shape[0]}
+                 for src, (clip, sr) in zip(sources, clips)]
     return Preset(name=name, model=model.name, params=dict(model.params), stats={k: v.cpu() for k, v in stats.items()},
-                  description=description, sources=sources)
+                  description=description, sources=described)

@@ -71,7 +71,7 @@ def mean_squared_kernel(x: torch.Tensor, wx: torch.Tensor, y: torch.Tensor, wy: 
 
 class KernelModel(TextureModel):
     name = "kernel"
-    defaults = {"sample_rate": 22_050, "n_fft": 2048, "hop": 512, "width": 11, "max_frames": 4096}
+    defaults = {"sample_rate": 22_050, "n_fft": 2048, "hop": 512, "width": 11, "max_frames": 3072}
 
     @property
     def width(self) -> int:

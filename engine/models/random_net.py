@@ -23,7 +23,7 @@ from .base import Stats, TextureModel
 class RandomNetModel(TextureModel):
     name = "random"
     defaults = {"sample_rate": 22_050, "n_fft": 2048, "hop": 512, "width": 11, "filters": 4096, "seed": 0,
-                "rank": 768}
+                "rank": 256}
 
     def __init__(self, **params) -> None:
         super().__init__(**params)

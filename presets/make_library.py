@@ -1,0 +1,46 @@
+"""Regenerate the shipped preset library from the engine's own synthesised textures.
+
+    .venv/bin/python presets/make_library.py
+
+Every sound is made by ``engine/synth.py`` from a fixed seed, so the library is reproducible
+and free to redistribute under the project's licence (GPL-3.0-or-later). Each preset is the
+``kernel`` model's statistics of 12 s of the texture at 44.1 kHz.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from engine import get_model, presets, synth  # noqa: E402
+
+SECONDS, RATE = 12.0, 44_100
+#: name -> (texture in engine.synth.TEXTURES, description)
+LIBRARY = {
+    "rain": ("rain", "rain on a roof: bright hiss with many small drops"),
+    "fire": ("fire", "fire crackle: low roar with sharp pops"),
+    "stream": ("stream", "running water: rushing noise and bubbles"),
+    "wind": ("wind", "wind: noise through a sweeping resonance, in gusts"),
+    "drone": ("drone", "bowed-string drone on A2 with vibrato and bow noise"),
+    "percussion": ("percussion", "kick, snare and hats at 110 BPM"),
+    "plucks": ("plucks", "a cloud of plucked strings on a pentatonic scale"),
+    "vinyl": ("vinyl", "vinyl surface: hiss, rumble and clicks"),
+}
+
+
+def main() -> None:
+    model = get_model("kernel")
+    for name, (texture, description) in LIBRARY.items():
+        clip = synth.TEXTURES[texture](RATE, SECONDS)
+        source = {"file": f"engine.synth.{synth.TEXTURES[texture].__name__}(seed=0)",
+                  "licence": "GPL-3.0-or-later (synthesised by Gramophone)"}
+        preset = presets.from_clips(name, [(clip, RATE)], [source], model, description)
+        preset.created = "reproducible build"
+        path = presets.save(preset, HERE / f"{name}{presets.EXTENSION}")
+        print(f"{path.name}: {path.stat().st_size / 1e6:.2f} MB")
+
+
+if __name__ == "__main__":
+    main()
