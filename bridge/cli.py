@@ -17,6 +17,7 @@ from engine import GramophoneError, RenderCancelled, RenderSettings, get_model
 from engine.preset_store import PresetStore
 from engine.progress import CancelToken
 
+from .addresses import DEFAULT_PORT, DEFAULT_REPLY_PORT
 from .progress_bar import ProgressBar
 
 defaults = RenderSettings()
@@ -81,6 +82,17 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="render the built-in melody in the style of built-in rain")
     p.add_argument("-o", "--output-dir", default="gramophone-demo", help="folder for the demo files (default %(default)s)")
     _add_render_options(p)
+
+    p = sub.add_parser("serve", help="run the OSC server that music software talks to")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s: this machine only)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="UDP port to listen on (default %(default)s)")
+    p.add_argument("--reply-port", type=int, default=DEFAULT_REPLY_PORT,
+                   help="also send every reply to this port on the sender's host (default %(default)s; 0: off)")
+    p.add_argument("--allow-dir", action="append", default=[], metavar="DIR",
+                   help="also allow reading and writing under DIR (repeatable); defaults: the temporary "
+                        "folder, ~/Music, ~/Documents")
+    p.add_argument("--queue", type=int, default=8, help="most jobs waiting at once (default %(default)s)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default %(default)s)")
 
     sub.add_parser("info", help="version, device, threads and models")
     return parser
@@ -165,6 +177,30 @@ def _preset(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+
+    from .paths import default_allowed_dirs
+    from .server import GramophoneServer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    for d in args.allow_dir:
+        if not Path(d).is_dir():
+            raise GramophoneError(f"--allow-dir {d}: no such folder")
+    try:
+        server = GramophoneServer(args.host, args.port, args.reply_port or None,
+                                  default_allowed_dirs() + [Path(d) for d in args.allow_dir],
+                                  PresetStore(args.preset_dir), args.device, args.queue)
+    except OSError as exc:
+        raise GramophoneError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc} "
+                              "(is another server running? choose another --port)") from exc
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: server.shutdown())
+    server.serve_forever()
+    return 0
+
+
 def _info() -> int:
     import torch
 
@@ -187,6 +223,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _demo(args)
         if args.command == "preset":
             return _preset(args)
+        if args.command == "serve":
+            return _serve(args)
         return _info()
     except GramophoneError as exc:
         print(f"gramophone: error: {exc}", file=sys.stderr)

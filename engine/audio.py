@@ -24,12 +24,26 @@ WRITE_EXTENSIONS = (".wav", ".flac", ".aif", ".aiff", ".ogg", ".mp3")
 PEAK_CEILING = 10 ** (-0.1 / 20)
 
 
+def probe_audio(path: str | os.PathLike) -> tuple[int, int, int]:
+    """``(sample_rate, channels, frames)`` from the file's header, after the same checks as
+    :func:`read_audio` except for the samples themselves. Cheap: nothing is decoded."""
+    _, info = _open_checked(path, read=False)
+    return info
+
+
 def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     """Read an audio file as ``(float32 [channels, samples], sample_rate)``.
 
     Raises :class:`GramophoneError` with a one-line reason for anything that is not a
     readable clip of 1-8 channels at 8-192 kHz with finite samples.
     """
+    data, (sample_rate, channels, _) = _open_checked(path, read=True)
+    data = np.ascontiguousarray(np.asarray(data, dtype=np.float32).reshape(channels, -1))
+    check_clip(data, sample_rate, str(path))
+    return data, sample_rate
+
+
+def _open_checked(path: str | os.PathLike, read: bool) -> tuple[np.ndarray | None, tuple[int, int, int]]:
     from pedalboard.io import AudioFile
 
     p = Path(path)
@@ -41,18 +55,16 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
         raise GramophoneError(f"{p} is empty (0 bytes)", "not_audio")
     try:
         with AudioFile(str(p)) as f:
-            sample_rate = int(round(f.samplerate))
-            channels = int(f.num_channels)
-            if f.frames == 0:
+            info = (int(round(f.samplerate)), int(f.num_channels), int(f.frames))
+            if info[2] == 0:
                 raise GramophoneError(f"{p} has no samples", "empty")
-            data = f.read(f.frames)
+            check_clip(np.zeros((info[1], 1), np.float32), info[0], str(p))
+            data = f.read(f.frames) if read else None
     except GramophoneError:
         raise
     except Exception as exc:  # pedalboard raises ValueError/RuntimeError for undecodable data
         raise GramophoneError(f"{p} is not a readable audio file ({_first_line(exc)})", "not_audio") from exc
-    data = np.ascontiguousarray(np.asarray(data, dtype=np.float32).reshape(channels, -1))
-    check_clip(data, sample_rate, str(p))
-    return data, sample_rate
+    return data, info
 
 
 def check_clip(data: np.ndarray, sample_rate: int, what: str = "clip") -> None:

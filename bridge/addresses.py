@@ -1,0 +1,177 @@
+"""The OSC address space: one table that the server, the README and the host-client tests use.
+
+Each :class:`Address` names its arguments with OSC type tags (``i`` int32, ``f`` float32,
+``s`` string; ``x`` = an id that may be ``i`` or ``s``), which of them are optional, whether
+``key value`` option pairs may follow, and the replies it can cause. ``parse`` checks a
+message against its entry and returns the arguments by name, or raises :class:`OscArgError`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+PREFIX = "/gramophone"
+#: Server defaults (documented in the README; overridable on the command line).
+DEFAULT_PORT = 7770
+DEFAULT_REPLY_PORT = 7771
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str
+    type: str  # "i", "f", "s", or "x" (an id: int or string)
+    optional: bool = False
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Address:
+    path: str
+    args: tuple[Arg, ...]
+    replies: tuple[str, ...]
+    doc: str
+    #: option name -> (type, doc) for trailing ``key value`` pairs
+    options: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reply:
+    path: str
+    args: tuple[Arg, ...]
+    doc: str
+
+
+class OscArgError(ValueError):
+    """A message whose arguments do not fit its address (code ``bad_args``)."""
+
+    code = "bad_args"
+
+
+RENDER_OPTIONS = {
+    "strength": ("f", "0..1, default 1"),
+    "iterations": ("i", "1..10000, default 20"),
+    "seed": ("i", "default 0"),
+    "domain": ("s", "waveform (default) or spectrogram"),
+    "optimiser": ("s", "lbfgs (default) or adam"),
+    "reply_port": ("i", "also send this job's replies to this port on the sender's host"),
+    "audition": ("i", "1: play the result on the server's audio output when done"),
+}
+
+ADDRESSES: tuple[Address, ...] = (
+    Address(f"{PREFIX}/ping", (Arg("reply_port", "i", True, "also reply to this port"),), ("pong",),
+            "Liveness check; answered at once, even while a render runs."),
+    Address(f"{PREFIX}/reply", (Arg("port", "i"), Arg("host", "s", True, "default: the sender's host")),
+            ("reply/ok",), "Register where replies go (Max's udpsend and oscsend send from throwaway ports)."),
+    Address(f"{PREFIX}/render",
+            (Arg("id", "x", doc="your job id, echoed in every reply"), Arg("content_path", "s"),
+             Arg("preset", "s", doc="preset name"), Arg("out_path", "s", doc="absolute path of an audio file to write")),
+            ("queued", "progress", "done", "error", "cancelled"),
+            "Queue a render. Validated at once: answered with queued (with its position) or error.",
+            RENDER_OPTIONS),
+    Address(f"{PREFIX}/cancel", (Arg("id", "x"),), ("cancelled", "error"), "Cancel a queued or running job."),
+    Address(f"{PREFIX}/presets", (), ("preset", "presets/end"), "List presets: one preset reply each, then the end."),
+    Address(f"{PREFIX}/preset/show", (Arg("name", "s"),), ("preset/info", "error"), "Details of one preset."),
+    Address(f"{PREFIX}/preset/create", (Arg("name", "s"), Arg("style_path", "s")), ("preset/created", "error"),
+            "Analyse a style file into a user preset.",
+            {"model": ("s", "kernel (default) or random"), "description": ("s", ""),
+             "force": ("i", "1: replace a user preset of that name")}),
+    Address(f"{PREFIX}/status", (), ("status",), "Queue length, running job and device."),
+)
+
+REPLIES: tuple[Reply, ...] = (
+    Reply(f"{PREFIX}/pong", (Arg("version", "s"),), "answer to ping"),
+    Reply(f"{PREFIX}/reply/ok", (Arg("host", "s"), Arg("port", "i")), "replies now also go there"),
+    Reply(f"{PREFIX}/queued", (Arg("id", "x"), Arg("position", "i")), "accepted; 0 = starts now"),
+    Reply(f"{PREFIX}/progress", (Arg("id", "x"), Arg("fraction", "f")),
+          "0 at start, at least once a second, 1 at the end"),
+    Reply(f"{PREFIX}/done", (Arg("id", "x"), Arg("out_path", "s"), Arg("seconds", "f")), "the file is complete"),
+    Reply(f"{PREFIX}/cancelled", (Arg("id", "x"),), "the job stopped; nothing was written"),
+    Reply(f"{PREFIX}/error", (Arg("id", "x"), Arg("code", "s"), Arg("message", "s")),
+          "id is the job id, or the failing address for requests without one"),
+    Reply(f"{PREFIX}/preset", (Arg("name", "s"), Arg("model", "s"), Arg("origin", "s"), Arg("description", "s")),
+          "one per preset"),
+    Reply(f"{PREFIX}/presets/end", (Arg("count", "i"),), "after the last preset reply"),
+    Reply(f"{PREFIX}/preset/info", (Arg("name", "s"), Arg("model", "s"), Arg("origin", "s"), Arg("description", "s"),
+                                    Arg("seconds", "f"), Arg("bytes", "i"), Arg("sha256", "s")),
+          "seconds: total duration of the style audio"),
+    Reply(f"{PREFIX}/preset/created", (Arg("name", "s"),), "the preset is saved"),
+    Reply(f"{PREFIX}/status", (Arg("queued", "i"), Arg("running", "s"), Arg("device", "s")),
+          "running: the running job's id, or empty"),
+)
+
+BY_PATH = {a.path: a for a in ADDRESSES}
+REPLY_BY_PATH = {r.path: r for r in REPLIES}
+
+
+def _fits(value: Any, kind: str) -> bool:
+    if isinstance(value, bool):
+        return False
+    if kind == "i":
+        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if kind == "f":
+        return isinstance(value, (int, float))
+    if kind == "s":
+        return isinstance(value, str)
+    return isinstance(value, (int, str))  # "x": an id
+
+
+def _coerce(value: Any, kind: str) -> Any:
+    return int(value) if kind == "i" else float(value) if kind == "f" else value
+
+
+def parse(path: str, values: Sequence[Any]) -> dict[str, Any]:
+    """Check ``values`` against the table entry for ``path``; return ``{name: value}`` (options
+    under ``"options"``). Raises :class:`OscArgError` with a message a user can act on."""
+    spec = BY_PATH[path]
+    usage = f"{path} " + " ".join(f"[{a.name}]" if a.optional else a.name for a in spec.args) + \
+        (" [key value ...]" if spec.options else "")
+    required = sum(not a.optional for a in spec.args)
+    if len(values) < required:
+        raise OscArgError(f"{path} needs {required} argument(s), got {len(values)}; usage: {usage.strip()}")
+    out: dict[str, Any] = {}
+    rest = list(values)
+    for arg in spec.args:
+        if not rest:
+            break
+        if arg.optional and spec.options and isinstance(rest[0], str) and rest[0] in spec.options:
+            break
+        value = rest.pop(0)
+        if not _fits(value, arg.type):
+            raise OscArgError(f"{path}: argument '{arg.name}' must be {_TYPE_NAMES[arg.type]}, got {value!r}")
+        out[arg.name] = _coerce(value, arg.type)
+    if rest and not spec.options:
+        raise OscArgError(f"{path}: too many arguments ({len(values)}); usage: {usage.strip()}")
+    if len(rest) % 2:
+        raise OscArgError(f"{path}: options come in key value pairs; '{rest[-1]}' has no value")
+    options = {}
+    for key, value in zip(rest[::2], rest[1::2]):
+        if key not in spec.options:
+            raise OscArgError(f"{path}: unknown option {key!r}; known: {', '.join(spec.options)}")
+        kind = spec.options[key][0]
+        if not _fits(value, kind):
+            raise OscArgError(f"{path}: option '{key}' must be {_TYPE_NAMES[kind]}, got {value!r}")
+        options[key] = _coerce(value, kind)
+    out["options"] = options
+    return out
+
+
+_TYPE_NAMES = {"i": "an int", "f": "a number", "s": "a string", "x": "an int or a string"}
+
+
+def markdown() -> str:
+    """The address table as Markdown, for the README (a test keeps the README in step)."""
+    def args(a: Sequence[Arg]) -> str:
+        return " ".join(f"[{x.name}:{x.type}]" if x.optional else f"{x.name}:{x.type}" for x in a)
+
+    lines = ["| address | arguments | replies | what it does |", "|---|---|---|---|"]
+    for a in ADDRESSES:
+        opts = (" [key value …]: " + ", ".join(f"`{k}` {t}" for k, (t, _) in a.options.items())) if a.options else ""
+        lines.append(f"| `{a.path}` | {args(a.args)}{opts} | {', '.join(a.replies)} | {a.doc} |")
+    lines += ["", "| reply | arguments | meaning |", "|---|---|---|"]
+    for r in REPLIES:
+        lines.append(f"| `{r.path}` | {args(r.args)} | {r.doc} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown())
