@@ -112,11 +112,14 @@ def _fits(value: Any, kind: str) -> bool:
         return isinstance(value, (int, float))
     if kind == "s":
         return isinstance(value, str)
-    return isinstance(value, (int, str))  # "x": an id
+    # "x": an id; Pure Data sends every number as a float, so integral floats count as ints
+    return isinstance(value, (int, str)) or (isinstance(value, float) and value.is_integer())
 
 
 def _coerce(value: Any, kind: str) -> Any:
-    return int(value) if kind == "i" else float(value) if kind == "f" else value
+    if kind == "i" or (kind == "x" and isinstance(value, float)):
+        return int(value)
+    return float(value) if kind == "f" else value
 
 
 def parse(path: str, values: Sequence[Any]) -> dict[str, Any]:

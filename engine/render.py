@@ -33,7 +33,7 @@ from .errors import GramophoneError
 from .models import Stats, TextureModel
 from .progress import CancelToken, ProgressCallback, check_cancel
 from .optimise import adam, lbfgs
-from .spectral import griffin_lim, log_magnitude, stft
+from .spectral import griffin_lim, stft
 
 #: Level (RMS) content and style are brought to before analysis: -20 dBFS.
 REFERENCE_RMS = 0.1
@@ -94,7 +94,7 @@ def resolve_device(name: str) -> torch.device:
 
 def to_analysis_rate(clip: np.ndarray, sample_rate: int, model: TextureModel) -> np.ndarray:
     """Resample to the model's rate and scale to :data:`REFERENCE_RMS` (silence stays silent)."""
-    x = resample(clip, sample_rate, model.stft.sample_rate)
+    x = resample(clip, sample_rate, model.sample_rate)
     level = rms(x)
     return x * (REFERENCE_RMS / level) if level > 1e-9 else x
 
@@ -107,10 +107,10 @@ def analyse_style(clips: list[tuple[np.ndarray, int]], model: TextureModel) -> S
         x = to_analysis_rate(clip, sr, model)
         if rms(x) <= 1e-9:
             raise GramophoneError(f"style clip {i + 1} is silent", "silent_style")
-        frames = log_magnitude(torch.from_numpy(x).to(model.device), model.stft)
-        segments.extend(f for f in frames if f.shape[1] >= model.min_frames)
+        frames = model.analysis(torch.from_numpy(x).to(model.device))
+        segments.extend(f for f in frames if f.shape[-1] >= model.min_frames)
     if not segments:
-        need = (model.min_frames - 1) * model.stft.hop / model.stft.sample_rate
+        need = model.min_samples / model.sample_rate
         raise GramophoneError(f"style audio is too short: each clip needs at least {need:.2f} s", "style_too_short")
     with torch.no_grad():
         return model.statistics(segments)
@@ -132,7 +132,9 @@ def render(content: np.ndarray, sample_rate: int, model: TextureModel, style: St
     report = progress or (lambda fraction, loss: None)
     report(0.0, float("nan"))
 
-    x = resample(content, sample_rate, model.stft.sample_rate)
+    if settings.domain == "spectrogram" and model.input != "spectrogram":
+        raise GramophoneError(f"model '{model.name}' works on the waveform; use the waveform domain", "bad_parameter")
+    x = resample(content, sample_rate, model.sample_rate)
     level = rms(x)
     if level <= 1e-9 or settings.strength == 0.0:
         report(1.0, 0.0)
@@ -150,7 +152,7 @@ def render(content: np.ndarray, sample_rate: int, model: TextureModel, style: St
         piece = torch.from_numpy(x[:, start:stop]).to(device)
         change = _render_chunk(piece, model, style, settings, chunk_progress, cancel, gen)
         delta[:, start:stop] += change.cpu().numpy() * _fade(start, stop, x.shape[1], chunks, model, settings)
-    out = content + resample(delta * (level / REFERENCE_RMS), model.stft.sample_rate, sample_rate,
+    out = content + resample(delta * (level / REFERENCE_RMS), model.sample_rate, sample_rate,
                              content.shape[1])
     if settings.match_loudness:
         out = match_loudness(out, content, sample_rate)
@@ -163,14 +165,14 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
     """Optimise one chunk; return its change ``[channels, samples]`` at the analysis rate."""
     cfg = model.stft
     length = x0.shape[1]
-    padded = max(length, (model.min_frames - 1) * cfg.hop)  # enough frames for one patch
+    padded = max(length, model.min_samples)  # enough for one patch / analysis window
     x0p = torch.nn.functional.pad(x0, (0, padded - length))
     with torch.no_grad():
-        content_frames = log_magnitude(x0p, cfg)
+        content_frames = model.analysis(x0p)
         targets = [_target(model, style, f, settings.strength) for f in content_frames]
 
     if settings.domain == "waveform":
-        start, features = x0p, (lambda p: log_magnitude(p, cfg))
+        start, features = x0p, model.analysis
     else:
         start, features = content_frames.contiguous(), (lambda p: p)
 
@@ -213,7 +215,7 @@ def _target(model: TextureModel, style: Stats, content_frames: torch.Tensor, str
 
 def _chunk_spans(samples: int, model: TextureModel, settings: RenderSettings) -> list[tuple[int, int]]:
     """Equal chunks of at most ``chunk_seconds`` that overlap by ``crossfade_seconds``."""
-    sr = model.stft.sample_rate
+    sr = model.sample_rate
     size, fade = int(settings.chunk_seconds * sr), int(settings.crossfade_seconds * sr)
     if samples <= size:
         return [(0, samples)]
@@ -226,7 +228,7 @@ def _fade(start: int, stop: int, total: int, chunks: list[tuple[int, int]], mode
           settings: RenderSettings) -> np.ndarray:
     """Linear crossfade gains for a chunk; neighbouring chunks' gains sum to one."""
     gain = np.ones(stop - start, dtype=np.float32)
-    fade = int(settings.crossfade_seconds * model.stft.sample_rate)
+    fade = int(settings.crossfade_seconds * model.sample_rate)
     if fade == 0:
         return gain
     ramp = (np.arange(fade, dtype=np.float32) + 0.5) / fade

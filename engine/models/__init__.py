@@ -4,11 +4,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import GramophoneError
+from .auditory import AuditoryModel
 from .base import Stats, TextureModel
 from .kernel import KernelModel
 from .random_net import RandomNetModel
 
-MODELS: dict[str, type[TextureModel]] = {m.name: m for m in (KernelModel, RandomNetModel)}
+MODELS: dict[str, type[TextureModel]] = {m.name: m for m in (KernelModel, RandomNetModel, AuditoryModel)}
 DEFAULT_MODEL = "kernel"
 
 

@@ -22,6 +22,10 @@ class TextureModel(ABC):
     name: ClassVar[str]
     #: Defaults for every parameter; callers override a subset.
     defaults: ClassVar[Mapping[str, Any]]
+    #: "spectrogram": statistics of log1p|STFT| frames ``[bins, frames]``, so a render can
+    #: optimise either the samples or the spectrogram; "waveform": statistics of the samples
+    #: ``[samples]`` themselves (waveform domain only).
+    input: ClassVar[str] = "spectrogram"
 
     def __init__(self, **params: Any) -> None:
         unknown = set(params) - set(self.defaults)
@@ -31,9 +35,25 @@ class TextureModel(ABC):
             raise GramophoneError(f"model '{self.name}' has no parameter(s) {', '.join(sorted(unknown))}; "
                                   f"known: {', '.join(sorted(self.defaults))}", "bad_parameter")
         self.params: dict[str, Any] = {**self.defaults, **params}
-        self.stft = StftConfig(int(self.params["sample_rate"]), int(self.params["n_fft"]),
-                               int(self.params["hop"]))
+        self.stft = StftConfig(int(self.params["sample_rate"]), int(self.params.get("n_fft", 2048)),
+                               int(self.params.get("hop", 512)))
         self.device = torch.device("cpu")
+
+    @property
+    def sample_rate(self) -> int:
+        """The rate the model analyses audio at (content and style are resampled to it)."""
+        return self.stft.sample_rate
+
+    def analysis(self, x: torch.Tensor) -> torch.Tensor:
+        """The model's input for waveforms ``[..., samples]``: log1p|STFT| frames, or the samples."""
+        from ..spectral import log_magnitude
+
+        return log_magnitude(x, self.stft) if self.input == "spectrogram" else x
+
+    @property
+    def min_samples(self) -> int:
+        """Fewest samples a clip needs to yield any statistics (shorter ones are zero-padded)."""
+        return (self.min_frames - 1) * self.stft.hop if self.input == "spectrogram" else self.min_frames
 
     def to(self, device: torch.device) -> "TextureModel":
         """Move whatever the model holds (e.g. filters) to ``device``."""
@@ -42,12 +62,12 @@ class TextureModel(ABC):
 
     @property
     def min_frames(self) -> int:
-        """Fewest frames a segment must have to yield any statistics."""
+        """Fewest frames (samples, for waveform models) a segment needs to yield statistics."""
         return 1
 
     @abstractmethod
     def statistics(self, segments: Sequence[torch.Tensor]) -> Stats:
-        """Statistics pooled over ``segments`` (each ``[bins, frames]``, e.g. channels or files)."""
+        """Statistics pooled over ``segments`` (each one :meth:`analysis` output: a channel or a file)."""
 
     @abstractmethod
     def blend(self, parts: Sequence[tuple[float, Stats]]) -> Stats:
@@ -55,4 +75,5 @@ class TextureModel(ABC):
 
     @abstractmethod
     def loss(self, frames: torch.Tensor, target: Stats) -> torch.Tensor:
-        """Relative style loss ``‖G(frames) − G_target‖² / ‖G_target‖²`` (a scalar tensor)."""
+        """Style loss of one :meth:`analysis` output against target statistics (a scalar tensor,
+        relative: the style's own statistics score 0, and the scale is comparable across clips)."""

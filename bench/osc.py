@@ -1,0 +1,84 @@
+"""OSC benchmark: ping round trip (p50/p99) idle and while a render runs, and the time from a
+render request to its `queued` reply, against a real `gramophone serve` process.
+
+    .venv/bin/python bench/osc.py
+"""
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from bench.common import machine, save_json  # noqa: E402
+from engine import synth  # noqa: E402
+from engine.audio import write_audio  # noqa: E402
+from oscclient import Client  # noqa: E402
+from test_server_process import free_port  # noqa: E402
+
+PINGS = 500
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ms = sorted(s * 1000 for s in samples)
+    return statistics.median(ms), ms[min(len(ms) - 1, int(0.99 * len(ms)))]
+
+
+def pings(client: Client, n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        client.request("/gramophone/ping", reply="/gramophone/pong")
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = write_audio(Path(tmp) / "clip.wav", synth.plucked_melody(44_100, 10.0), 44_100)
+        port = free_port()
+        proc = subprocess.Popen([sys.executable, "-m", "bridge.cli", "--preset-dir", f"{tmp}/user", "serve",
+                                 "--port", str(port), "--reply-port", "0", "--allow-dir", tmp],
+                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = Client(("127.0.0.1", port))
+        try:
+            for _ in range(100):
+                try:
+                    client.request("/gramophone/ping", reply="/gramophone/pong", timeout=0.5)
+                    break
+                except TimeoutError:
+                    pass
+            pings(client, 50)  # warm up
+            idle = percentiles(pings(client, PINGS))
+            client.received.clear()
+            client.send("/gramophone/render", "busy", str(clip), "rain", f"{tmp}/out.wav", "iterations", 10_000)
+            client.wait_for("/gramophone/progress", first="busy", timeout=30)
+            busy = percentiles(pings(client, PINGS))
+            queued = []
+            for i in range(50):
+                t = time.perf_counter()
+                client.request("/gramophone/render", f"q{i}", str(clip), "rain", f"{tmp}/o{i}.wav",
+                               reply="/gramophone/queued")
+                queued.append(time.perf_counter() - t)
+                client.request("/gramophone/cancel", f"q{i}", reply="/gramophone/cancelled")
+            q = percentiles(queued)
+            client.request("/gramophone/cancel", "busy", reply="/gramophone/cancelled", timeout=30)
+        finally:
+            client.close()
+            proc.terminate()
+            proc.wait(30)
+    print(f"ping round trip, idle:            p50 {idle[0]:.2f} ms  p99 {idle[1]:.2f} ms  ({PINGS} pings)")
+    print(f"ping round trip, while rendering: p50 {busy[0]:.2f} ms  p99 {busy[1]:.2f} ms  ({PINGS} pings)")
+    print(f"render request -> queued (10 s 44.1 kHz wav, validated): p50 {q[0]:.2f} ms  p99 {q[1]:.2f} ms")
+    print(f"machine: {machine()}")
+    save_json("osc.json", dict(idle_ms=idle, busy_ms=busy, queued_ms=q, machine=machine()))
+
+
+if __name__ == "__main__":
+    main()
