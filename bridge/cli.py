@@ -28,7 +28,8 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
                    help=f"texture model (default {engine.DEFAULT_MODEL})")
     p.add_argument("--strength", type=float, default=defaults.strength,
                    help="0 keeps the content, 1 matches the style's statistics fully (default %(default)s)")
-    p.add_argument("--iterations", type=int, default=defaults.iterations, help="optimiser iterations (default %(default)s)")
+    p.add_argument("--iterations", type=int, default=None,
+                   help="optimiser iterations (default: the model's: 20 for kernel and random, 150 for auditory)")
     p.add_argument("--domain", choices=["waveform", "spectrogram"], default=defaults.domain,
                    help="optimise samples directly, or the log-magnitude then Griffin-Lim (default %(default)s)")
     p.add_argument("--optimiser", choices=["lbfgs", "adam"], default=defaults.optimiser, help="(default %(default)s)")
@@ -117,6 +118,8 @@ def _render(content: str, styles: Optional[Sequence[str]], output: str, args: ar
     print(result.output_path)
     print(f"rendered {result.duration:.2f} s of audio ({result.channels} ch, {result.sample_rate} Hz) "
           f"in {result.seconds:.2f} s", file=sys.stderr)
+    if result.report:
+        print("  " + ", ".join(f"{k} {v:.1f}" for k, v in result.report.items()), file=sys.stderr)
     return 0
 
 

@@ -162,7 +162,7 @@ class GramophoneServer:
         preset = self.store.load(a["preset"])
         output = self.policy.writable(a["out_path"], content)
         settings = RenderSettings(strength=opts.get("strength", 1.0),
-                                  iterations=opts.get("iterations", RenderSettings.iterations),
+                                  iterations=opts.get("iterations"),
                                   seed=opts.get("seed", 0), domain=opts.get("domain", "waveform"),
                                   optimiser=opts.get("optimiser", "lbfgs"), device=self.device).validated()
         job = Job(a["id"], content, output, preset, settings, targets, bool(opts.get("audition", 0)))

@@ -26,6 +26,8 @@ class RenderResult:
     duration: float
     sample_rate: int
     channels: int
+    #: the model's figures of merit for the result (e.g. per-group SNR for ``auditory``)
+    report: dict[str, float]
 
 
 def style_from_files(paths: Sequence[str | os.PathLike], model: TextureModel) -> Stats:
@@ -60,4 +62,15 @@ def render_file(content_path: str | os.PathLike, output_path: str | os.PathLike,
     rendered = render(content, sample_rate, model, style, settings, progress, cancel)
     write_audio(out, rendered, sample_rate)
     return RenderResult(out, time.perf_counter() - started, content.shape[1] / sample_rate, sample_rate,
-                        content.shape[0])
+                        content.shape[0], report_on(rendered, sample_rate, model, style))
+
+
+def report_on(clip, sample_rate: int, model: TextureModel, style: Stats) -> dict[str, float]:
+    """The model's figures for ``clip`` against ``style``, averaged over channels."""
+    import torch
+
+    from .render import to_analysis_rate
+
+    x = model.analysis(torch.from_numpy(to_analysis_rate(clip, sample_rate, model)).to(model.device))
+    reports = [model.report(channel, style) for channel in x]
+    return {k: sum(r[k] for r in reports) / len(reports) for k in reports[0]} if reports and reports[0] else {}

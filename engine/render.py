@@ -48,7 +48,8 @@ class RenderSettings:
     """What a render does. Defaults are the measured sweet spot (see bench/RESULTS.md)."""
 
     strength: float = 1.0
-    iterations: int = 20
+    #: None: the model's own default (``TextureModel.default_iterations``).
+    iterations: Optional[int] = None
     seed: int = 0
     domain: str = "waveform"
     optimiser: str = "lbfgs"
@@ -65,7 +66,7 @@ class RenderSettings:
         """Return self, or raise :class:`GramophoneError` naming the first bad setting."""
         if not 0.0 <= self.strength <= 1.0:
             raise GramophoneError(f"strength must be in [0, 1], got {self.strength}", "bad_parameter")
-        if not 1 <= self.iterations <= 10_000:
+        if self.iterations is not None and not 1 <= self.iterations <= 10_000:
             raise GramophoneError(f"iterations must be in 1-10000, got {self.iterations}", "bad_parameter")
         if self.domain not in DOMAINS:
             raise GramophoneError(f"domain must be one of {', '.join(DOMAINS)}, got '{self.domain}'", "bad_parameter")
@@ -125,6 +126,8 @@ def render(content: np.ndarray, sample_rate: int, model: TextureModel, style: St
     for bad input and :class:`~engine.errors.RenderCancelled` when ``cancel`` is set.
     """
     settings = settings.validated()
+    if settings.iterations is None:
+        settings = replace(settings, iterations=model.default_iterations)
     check_clip(content, sample_rate, "content")
     device = resolve_device(settings.device)
     model.to(device)

@@ -146,8 +146,7 @@ def test_blend_weights_select_the_parts(style_file, tmp_path, melody):
 
 
 def test_render_from_preset_equals_render_from_files(store, style_file, melody, rain):
-    for name in ("kernel", "random"):
-        params = {"filters": 128} if name == "random" else {}
+    for name, params in (("kernel", {}), ("random", {"filters": 128}), ("auditory", {})):
         model = get_model(name, **params)
         store.save(presets.create(name, [style_file], model), force=True)
         loaded = store.load(name)

@@ -26,6 +26,8 @@ class TextureModel(ABC):
     #: optimise either the samples or the spectrogram; "waveform": statistics of the samples
     #: ``[samples]`` themselves (waveform domain only).
     input: ClassVar[str] = "spectrogram"
+    #: Optimiser iterations a render uses when the caller does not say (measured per model).
+    default_iterations: ClassVar[int] = 20
 
     def __init__(self, **params: Any) -> None:
         unknown = set(params) - set(self.defaults)
@@ -72,6 +74,11 @@ class TextureModel(ABC):
     @abstractmethod
     def blend(self, parts: Sequence[tuple[float, Stats]]) -> Stats:
         """Statistics of the weighted mixture of several sounds (weights sum to 1)."""
+
+    def report(self, x: torch.Tensor, target: Stats) -> dict[str, float]:
+        """Figures worth showing the user about how well ``x`` (an :meth:`analysis` output)
+        matches ``target``; none by default (the auditory model gives per-group SNRs)."""
+        return {}
 
     @abstractmethod
     def loss(self, frames: torch.Tensor, target: Stats) -> torch.Tensor:

@@ -1,0 +1,77 @@
+"""The McDermott-Simoncelli auditory model: filterbanks, gradients, statistics, rendering."""
+import numpy as np
+import pytest
+import torch
+
+from engine import RenderSettings, analyse_style, get_model, render, synth
+from engine.errors import GramophoneError
+from engine.models.auditory import GROUPS, erb_number, half_cosine_bank, statistic_snr
+from engine.render import to_analysis_rate
+
+SR = 22_050
+
+
+def test_cochlear_filters_tile_the_spectrum():
+    model = get_model("auditory")
+    n = 22_050
+    bank = model._cochlear_bank(n, torch.device("cpu"))
+    assert bank.shape[0] == model.params["bands"] + 2
+    power = bank.square().sum(0)
+    freqs = torch.fft.rfftfreq(n, 1 / SR)
+    inside = (freqs > 30) & (freqs < 9_000)
+    assert torch.allclose(power[inside], torch.ones_like(power[inside]), atol=1e-5)
+    # centres are evenly spaced on the ERB scale
+    peaks = freqs[bank[1:-1].argmax(1)]
+    steps = torch.diff(erb_number(peaks))
+    assert float(steps.std() / steps.mean()) < 0.05
+
+
+def test_half_cosine_bank_squares_sum_to_one():
+    scale = torch.linspace(0, 10, 1001)
+    bank = half_cosine_bank(scale, torch.linspace(0, 10, 11), 1.0, ends=True)
+    assert torch.allclose(bank.square().sum(0), torch.ones(1001), atol=1e-6)
+
+
+def test_statistics_have_every_group_and_are_level_independent():
+    model = get_model("auditory")
+    x = torch.from_numpy(synth.rain(SR, 2.0)[0])
+    a, b = model.describe(x), model.describe(3.0 * x)
+    assert set(a) == set(GROUPS)
+    for g in GROUPS:
+        assert torch.isfinite(a[g]).all()
+        torch.testing.assert_close(a[g], b[g], rtol=1e-3, atol=1e-4)
+    assert float(a["subband_variance"].sum()) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_auditory_loss_gradient_passes_finite_difference_check():
+    model = get_model("auditory", bands=6, mod_bands=4, envelope_rate=200)
+    gen = torch.Generator().manual_seed(0)
+    target = model.statistics([torch.randn(6000, generator=gen, dtype=torch.float64)])
+    x = torch.randn(6000, generator=gen, dtype=torch.float64, requires_grad=True)
+    direction = torch.randn(6000, generator=gen, dtype=torch.float64)
+    loss = model.loss(x, target)
+    (grad,) = torch.autograd.grad(loss, x)
+    eps = 1e-5
+    with torch.no_grad():
+        numeric = (model.loss(x + eps * direction, target) - model.loss(x - eps * direction, target)) / (2 * eps)
+    assert float(grad @ direction) == pytest.approx(float(numeric), rel=1e-4)
+
+
+def test_render_raises_the_statistic_snr_of_every_group():
+    model = get_model("auditory")
+    content, style = synth.plucked_melody(SR, 2.0), synth.rain(SR, 2.0)
+    stats = analyse_style([(style, SR)], model)
+    snr = lambda clip: statistic_snr(model, torch.from_numpy(to_analysis_rate(clip, SR, model)[0]), stats)  # noqa
+    before = snr(content)
+    out = render(content, SR, model, stats, RenderSettings(iterations=40))
+    after = snr(out)
+    assert out.shape == content.shape
+    assert all(after[g] > before[g] for g in GROUPS), (before, after)
+    assert np.mean([after[g] for g in GROUPS]) > np.mean([before[g] for g in GROUPS]) + 10
+
+
+def test_auditory_model_is_waveform_only():
+    model = get_model("auditory")
+    stats = analyse_style([(synth.rain(SR, 1.0), SR)], model)
+    with pytest.raises(GramophoneError, match="waveform"):
+        render(synth.plucked_melody(SR, 1.0), SR, model, stats, RenderSettings(iterations=1, domain="spectrogram"))
