@@ -1,12 +1,16 @@
 """Quality benchmark: style match and content preservation for every model, domain and a few
 strengths, on several content/style pairs, plus spectrogram PNGs of one pair.
 
-    .venv/bin/python bench/quality.py [--models kernel random] [--seconds 5]
+    .venv/bin/python bench/quality.py                       # every model (see PLAN)
+    .venv/bin/python bench/quality.py --models kernel       # one model
 
 Style match is ``engine.metrics.style_distance`` (texture statistics of the output against the
 style's, relative to the content's: 1 = untouched, 0 = the style's statistics), computed with
 its own filterbank so that no model is judged by its own loss. Content preservation is the
-correlation of the output's log band envelopes with the content's (1 = same time course).
+correlation of the output's log band envelopes with the content's (1 = same time course). For
+the auditory model, each render also reports its per-group statistic SNR (dB). vgg19 and
+soundnet run with random weights (``weights="random"``): no pretrained file ships, and none may
+be downloaded; pass real ones with ``--weights-vgg19``/``--weights-soundnet``.
 """
 from __future__ import annotations
 
@@ -22,54 +26,74 @@ from bench.material import pairs  # noqa: E402
 from bench.pngspec import spectrogram_image, stacked, write_png  # noqa: E402
 from engine import RenderSettings, analyse_style, get_model, render  # noqa: E402
 from engine.metrics import content_preservation, style_distance  # noqa: E402
+from engine.pipeline import report_on  # noqa: E402
 
 SR = 22_050
-STRENGTHS = (0.25, 0.5, 1.0)
+#: model -> (domains, strengths); the pretrained nets are slow, so they get one setting each
+PLAN = {"kernel": (("waveform", "spectrogram"), (0.25, 0.5, 1.0)),
+        "random": (("waveform", "spectrogram"), (0.25, 0.5, 1.0)),
+        "auditory": (("waveform",), (0.25, 0.5, 1.0)),
+        "vgg19": (("spectrogram",), (1.0,)),
+        "soundnet": (("waveform",), (1.0,))}
+
+
+def build(name: str, args: argparse.Namespace):
+    path = getattr(args, f"weights_{name}", None)
+    if name in ("vgg19", "soundnet"):
+        return get_model(name, weights_path=path) if path else get_model(name, weights="random")
+    return get_model(name)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=["kernel", "random"])
+    parser.add_argument("--models", nargs="+", default=list(PLAN), choices=list(PLAN))
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--weights-vgg19")
+    parser.add_argument("--weights-soundnet")
     args = parser.parse_args()
 
     material = pairs(SR, args.seconds)
     rows = []
-    print("| model | domain | strength | pair | style distance | content kept | render s |")
-    print("|---|---|---|---|---|---|---|")
+    print("| model | domain | strength | pair | style distance | content kept | render s | statistic SNR dB |")
+    print("|---|---|---|---|---|---|---|---|")
     for name in args.models:
-        model = get_model(name)
-        for domain in ("waveform", "spectrogram"):
-            for strength in STRENGTHS:
+        model = build(name, args)
+        domains, strengths = PLAN[name]
+        for domain in domains:
+            for strength in strengths:
                 for pair, (content, style) in material.items():
                     stats = analyse_style([(style, SR)], model)
                     t = time.perf_counter()
                     out = render(content, SR, model, stats, RenderSettings(strength=strength, domain=domain))
+                    seconds = time.perf_counter() - t
+                    snr = report_on(out, SR, model, stats)
                     row = dict(model=name, domain=domain, strength=strength, pair=pair,
                                style_distance=style_distance(out, style, content, SR),
-                               content_kept=content_preservation(out, content, SR), seconds=time.perf_counter() - t)
+                               content_kept=content_preservation(out, content, SR), seconds=seconds, report=snr)
                     rows.append(row)
+                    snr_text = " ".join(f"{v:.0f}" for v in snr.values())
                     print(f"| {name} | {domain} | {strength} | {pair} | {row['style_distance']:.3f} | "
-                          f"{row['content_kept']:.3f} | {row['seconds']:.2f} |", flush=True)
+                          f"{row['content_kept']:.3f} | {seconds:.2f} | {snr_text} |", flush=True)
                     if pair == "melody->rain" and strength == 1.0:
                         images = [spectrogram_image(c, SR, height=160) for c in (content, style, out)]
                         write_png(OUT / f"melody-rain-{name}-{domain}.png", stacked(images))
-    baseline = {pair: dict(style_distance_of_style=0.0,
-                           content_kept_by_style=content_preservation(style, content, SR))
-                for pair, (content, style) in material.items()}
-    save_json("quality.json", dict(rows=rows, baseline=baseline, machine=machine()))
-    print("\nmean over pairs:")
-    print("| model | domain | strength | style distance | content kept |")
-    print("|---|---|---|---|---|")
+    save_json("quality.json", dict(rows=rows, seconds=args.seconds, machine=machine()))
+
+    print(f"\nmean over pairs ({len(material)} pairs of {args.seconds:g} s):")
+    print("| model | domain | strength | style distance | content kept | render s per 10 s (x2, linear) "
+          "| worst / mean statistic SNR dB |")
+    print("|---|---|---|---|---|---|---|")
     for name in args.models:
-        for domain in ("waveform", "spectrogram"):
-            for strength in STRENGTHS:
+        domains, strengths = PLAN[name]
+        for domain in domains:
+            for strength in strengths:
                 sel = [r for r in rows if (r["model"], r["domain"], r["strength"]) == (name, domain, strength)]
-                sd = sum(r["style_distance"] for r in sel) / len(sel)
-                ck = sum(r["content_kept"] for r in sel) / len(sel)
-                print(f"| {name} | {domain} | {strength} | {sd:.3f} | {ck:.3f} |")
-    print(f"\nreference: the style itself keeps {sum(b['content_kept_by_style'] for b in baseline.values()) / len(baseline):.3f} "
-          f"of the content's envelopes (chance level); PNGs in {OUT}")
+                mean = lambda key: sum(r[key] for r in sel) / len(sel)  # noqa: E731
+                snrs = [v for r in sel for v in r["report"].values()]
+                snr_text = f"{min(snrs):.1f} / {sum(snrs) / len(snrs):.1f}" if snrs else "-"
+                print(f"| {name} | {domain} | {strength} | {mean('style_distance'):.3f} | {mean('content_kept'):.3f} | "
+                      f"{mean('seconds') * 10 / args.seconds:.1f} | {snr_text} |")
+    print(f"\nPNGs in {OUT}; machine: {machine()}")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,21 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=defaults.seed, help="seed for random phase (default %(default)s)")
     p.add_argument("--random-phase", action="store_true", help="spectrogram domain: start Griffin-Lim from random phase")
     p.add_argument("--device", default=defaults.device, help="auto, cpu or cuda (default %(default)s)")
+    _add_weights_options(p)
+
+
+def _add_weights_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights", metavar="PATH", help="vgg19/soundnet: pretrained weights (a state dict file)")
+    p.add_argument("--random-weights", action="store_true",
+                   help="vgg19/soundnet: use random weights instead (not the paper's models)")
+
+
+def _model(name: str, args: argparse.Namespace):
+    """Build the model the options ask for (weights only where given)."""
+    params = {"weights": "random"} if getattr(args, "random_weights", False) else {}
+    if getattr(args, "weights", None):
+        params["weights_path"] = args.weights
+    return get_model(name, **params)
 
 
 def _settings(args: argparse.Namespace) -> RenderSettings:
@@ -67,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=engine.DEFAULT_MODEL, choices=sorted(engine.MODELS))
     p.add_argument("--description", default="")
     p.add_argument("--force", action="store_true", help="replace a user preset of the same name")
+    _add_weights_options(p)
     psub.add_parser("list", help="every preset: name, model, origin, description")
     p = psub.add_parser("show", help="a preset's model, parameters, sources, versions and hash")
     p.add_argument("name")
@@ -94,6 +110,8 @@ def _parser() -> argparse.ArgumentParser:
                         "folder, ~/Music, ~/Documents")
     p.add_argument("--queue", type=int, default=8, help="most jobs waiting at once (default %(default)s)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default %(default)s)")
+    p.add_argument("--weights", action="append", default=[], metavar="PATH",
+                   help="weights files for vgg19/soundnet presets (repeatable; matched by content hash)")
 
     sub.add_parser("info", help="version, device, threads and models")
     return parser
@@ -105,9 +123,9 @@ def _render(content: str, styles: Optional[Sequence[str]], output: str, args: ar
     settings = _settings(args)
     if getattr(args, "preset", None):
         preset = PresetStore(args.preset_dir).load(args.preset)
-        model, style = preset.build_model(), preset.stats
+        model, style = preset.build_model(args.weights), preset.stats
     else:
-        model = get_model(args.model)
+        model = _model(args.model, args)
         style = style_from_files(styles or [], model)
     cancel = CancelToken()
     try:
@@ -145,7 +163,7 @@ def _preset(args: argparse.Namespace) -> int:
         import time
 
         started = time.perf_counter()
-        preset = presets.create(args.name, args.style_files, get_model(args.model), args.description)
+        preset = presets.create(args.name, args.style_files, _model(args.model, args), args.description)
         path = store.save(preset, force=args.force)
         print(path)
         print(f"created preset '{args.name}' ({args.model}) in {time.perf_counter() - started:.2f} s", file=sys.stderr)
@@ -194,7 +212,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         server = GramophoneServer(args.host, args.port, args.reply_port or None,
                                   default_allowed_dirs() + [Path(d) for d in args.allow_dir],
-                                  PresetStore(args.preset_dir), args.device, args.queue)
+                                  PresetStore(args.preset_dir), args.device, args.queue, args.weights)
     except OSError as exc:
         raise GramophoneError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc} "
                               "(is another server running? choose another --port)") from exc

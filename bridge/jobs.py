@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional
 from engine import RenderCancelled, RenderSettings
 from engine.errors import GramophoneError
 from engine.pipeline import render_file
-from engine.presets import Preset
+from engine.models import Stats, TextureModel
 from engine.progress import CancelToken
 
 Target = tuple[str, int]
@@ -29,7 +29,8 @@ class Job:
     id: Any
     content: Path
     output: Path
-    preset: Preset
+    model: TextureModel
+    style: Stats
     settings: RenderSettings
     targets: list[Target]
     audition: bool = False
@@ -121,8 +122,7 @@ class RenderQueue:
                 self.notify(job, "progress", fraction)
 
         try:
-            result = render_file(job.content, job.output, job.preset.build_model(), job.preset.stats, job.settings,
-                                 progress, job.cancel)
+            result = render_file(job.content, job.output, job.model, job.style, job.settings, progress, job.cancel)
             final: tuple = ("done", str(result.output_path), result.seconds)
         except RenderCancelled:
             final = ("cancelled",)

@@ -37,8 +37,12 @@ MAX_PACKET = 65_536
 class GramophoneServer:
     def __init__(self, host: str = "127.0.0.1", port: int = A.DEFAULT_PORT, reply_port: Optional[int] = None,
                  allowed_dirs: Iterable[str | Path] = (), store: Optional[PresetStore] = None,
-                 device: str = "auto", max_queue: int = 8) -> None:
+                 device: str = "auto", max_queue: int = 8, weights: Iterable[str | Path] = ()) -> None:
+        from engine.models.weights import file_sha256
+
         self.policy = PathPolicy(allowed_dirs)
+        self.weights = {file_sha256(w): Path(w) for w in weights}  # for vgg19/soundnet presets
+        self._models: dict[int, tuple[Any, Any]] = {}  # id(preset) -> (preset, its model), built once
         self.store = store or PresetStore()
         self.device = device
         self.device_name = str(resolve_device(device))
@@ -160,14 +164,24 @@ class GramophoneServer:
         content = self.policy.readable(a["content_path"], "content")
         probe_audio(content)  # a bad file is an error now, not a failed job later
         preset = self.store.load(a["preset"])
+        model = self._model_for(preset)
         output = self.policy.writable(a["out_path"], content)
         settings = RenderSettings(strength=opts.get("strength", 1.0),
                                   iterations=opts.get("iterations"),
                                   seed=opts.get("seed", 0), domain=opts.get("domain", "waveform"),
                                   optimiser=opts.get("optimiser", "lbfgs"), device=self.device).validated()
-        job = Job(a["id"], content, output, preset, settings, targets, bool(opts.get("audition", 0)))
+        job = Job(a["id"], content, output, model, preset.stats, settings, targets, bool(opts.get("audition", 0)))
         position = self.queue.submit(job)
         self._send(targets, "queued", job.id, position)
+
+    def _model_for(self, preset: Any) -> Any:
+        """The preset's model, built once per loaded preset (a missing weights file is an error now)."""
+        cached = self._models.get(id(preset))  # the entry holds the preset, so its id stays unique
+        if cached is None:
+            cached = self._models[id(preset)] = (preset, preset.build_model(self.weights.get(preset.params.get("weights", ""))))
+            while len(self._models) > 16:
+                self._models.pop(next(iter(self._models)))
+        return cached[1]
 
     def _cancel(self, sender: Target, a: dict) -> None:
         state = self.queue.cancel(a["id"])

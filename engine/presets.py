@@ -55,8 +55,10 @@ class Preset:
     created: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def build_model(self) -> TextureModel:
-        """The texture model these statistics belong to."""
+    def build_model(self, weights_path: str | os.PathLike | None = None) -> TextureModel:
+        """The texture model these statistics belong to (pretrained models need their weights file)."""
+        if weights_path is not None:
+            return get_model(self.model, weights_path=weights_path, **self.params)
         return get_model(self.model, **self.params)
 
     @property

@@ -8,13 +8,17 @@ from .auditory import AuditoryModel
 from .base import Stats, TextureModel
 from .kernel import KernelModel
 from .random_net import RandomNetModel
+from .soundnet import SoundNetModel
+from .vgg19 import Vgg19Model
 
-MODELS: dict[str, type[TextureModel]] = {m.name: m for m in (KernelModel, RandomNetModel, AuditoryModel)}
+MODELS: dict[str, type[TextureModel]] = {m.name: m for m in (KernelModel, RandomNetModel, AuditoryModel,
+                                                             Vgg19Model, SoundNetModel)}
 DEFAULT_MODEL = "kernel"
 
 
 def get_model(name: str = DEFAULT_MODEL, **params: Any) -> TextureModel:
-    """Build the texture model ``name`` with ``params`` overriding its defaults."""
+    """Build the texture model ``name`` with ``params`` overriding its defaults; the pretrained
+    ones (``vgg19``, ``soundnet``) also take ``weights_path``, or ``weights="random"``."""
     try:
         cls = MODELS[name]
     except KeyError:

@@ -29,11 +29,13 @@ class TextureModel(ABC):
     #: Optimiser iterations a render uses when the caller does not say (measured per model).
     default_iterations: ClassVar[int] = 20
 
-    def __init__(self, **params: Any) -> None:
+    def __init__(self, weights_path: Any = None, **params: Any) -> None:
+        from ..errors import GramophoneError
+
+        if weights_path is not None:
+            raise GramophoneError(f"model '{self.name}' takes no weights file", "bad_parameter")
         unknown = set(params) - set(self.defaults)
         if unknown:
-            from ..errors import GramophoneError
-
             raise GramophoneError(f"model '{self.name}' has no parameter(s) {', '.join(sorted(unknown))}; "
                                   f"known: {', '.join(sorted(self.defaults))}", "bad_parameter")
         self.params: dict[str, Any] = {**self.defaults, **params}

@@ -1,0 +1,98 @@
+"""Loading pretrained weights safely, only from a file the user names.
+
+Nothing is ever downloaded. Accepted files: a PyTorch state dict (``.pt``/``.pth``, read with
+``torch.load(weights_only=True)``, which refuses anything but tensors and plain containers, so
+a checkpoint cannot run code) or a NumPy ``.npz`` archive (read with ``allow_pickle=False``).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import GramophoneError
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    if not Path(path).is_file():
+        raise GramophoneError(f"no weights file at {path}", "no_weights")
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """The tensors in the weights file at ``path`` (nested ``state_dict`` keys are unwrapped)."""
+    p = Path(path)
+    if not p.is_file():
+        raise GramophoneError(f"no weights file at {p}", "no_weights")
+    try:
+        if p.suffix.lower() == ".npz":
+            with np.load(p, allow_pickle=False) as z:
+                state = {k: torch.from_numpy(z[k]) for k in z.files}
+        else:
+            state = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise GramophoneError(f"cannot load weights from {p} safely ({type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0] if str(exc) else ''}); expected a PyTorch state dict "
+                              "(.pt/.pth) or an .npz of arrays", "bad_weights") from exc
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise GramophoneError(f"{p} does not hold a state dict of tensors", "bad_weights")
+    return {k.removeprefix("module."): v for k, v in state.items()}
+
+
+def load_into(module: torch.nn.Module, path: str | os.PathLike, model_name: str) -> None:
+    """Load the weights file into ``module``; every expected tensor must be there, with its shape."""
+    state = read_state_dict(path)
+    expected = module.state_dict()
+    missing = [k for k in expected if k not in state]
+    if missing:
+        raise GramophoneError(f"{path} is not a {model_name} checkpoint: missing {', '.join(missing[:4])}"
+                              f"{' …' if len(missing) > 4 else ''} (see the model's docs for the key names)",
+                              "bad_weights")
+    for k, v in expected.items():
+        if state[k].shape != v.shape:
+            raise GramophoneError(f"{path}: '{k}' has shape {tuple(state[k].shape)}, {model_name} needs "
+                                  f"{tuple(v.shape)}", "bad_weights")
+    module.load_state_dict({k: state[k].to(v.dtype) for k, v in expected.items()})
+
+
+class PretrainedMixin:
+    """Weights handling shared by the pretrained-network models.
+
+    The ``weights`` parameter records what the statistics depend on: ``"random"`` (random
+    weights from ``seed``; only when asked for explicitly) or the SHA-256 of the weights file.
+    """
+
+    def _init_weights(self, network: torch.nn.Module, weights_path: str | os.PathLike | None) -> None:
+        name, recorded = self.name, self.params.get("weights")  # type: ignore[attr-defined]
+        if weights_path is not None:
+            digest = file_sha256(weights_path)
+            if recorded not in (None, "random", digest):
+                raise GramophoneError(f"these {name} statistics were made with another weights file "
+                                      f"(sha256 {recorded[:12]}…); pass that file", "weights_mismatch")
+            load_into(network, weights_path, name)
+            self.params["weights"] = digest  # type: ignore[attr-defined]
+        elif recorded == "random":
+            with torch.random.fork_rng():
+                torch.manual_seed(int(self.params["seed"]))  # type: ignore[attr-defined]
+                for m in network.modules():
+                    if hasattr(m, "reset_parameters"):
+                        m.reset_parameters()
+        elif recorded is None:
+            raise GramophoneError(f"model '{name}' needs pretrained weights: give --weights PATH (a state dict "
+                                  f"file), or --random-weights for random ones (not the paper's model)",
+                                  "no_weights")
+        else:
+            raise GramophoneError(f"these {name} statistics were made with the weights file of sha256 "
+                                  f"{recorded[:12]}…; pass it with --weights PATH", "no_weights")
+        network.eval()
+        for p in network.parameters():
+            p.requires_grad_(False)
