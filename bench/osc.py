@@ -20,7 +20,7 @@ from bench.common import machine, save_json  # noqa: E402
 from engine import synth  # noqa: E402
 from engine.audio import write_audio  # noqa: E402
 from oscclient import Client  # noqa: E402
-from test_server_process import free_port  # noqa: E402
+from serverprocess import free_port  # noqa: E402
 
 PINGS = 500
 

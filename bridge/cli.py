@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -187,7 +186,7 @@ def _preset(args: argparse.Namespace) -> int:
             b = meta["extra"]["blend"]
             print(f"blend:       {b['a']} + {b['b']} at weight {b['weight']}")
         print(f"versions:    format {meta['format_version']}, engine {meta['engine_version']}; created {meta['created']}")
-        print(f"statistics:  " + ", ".join(f"{k} {v['dtype']} {v['shape']}" for k, v in meta["arrays"].items()))
+        print("statistics:  " + ", ".join(f"{k} {v['dtype']} {v['shape']}" for k, v in meta["arrays"].items()))
         print(f"sha256:      {meta['stats_sha256']}")
         print(f"size:        {entry.path.stat().st_size / 1e6:.2f} MB")
     elif action == "delete":

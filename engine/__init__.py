@@ -16,5 +16,5 @@ from .render import RenderSettings, analyse_style, render
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "CancelToken", "DEFAULT_MODEL", "GramophoneError", "MODELS", "RenderCancelled",
+__all__ = ["__version__", "synth", "CancelToken", "DEFAULT_MODEL", "GramophoneError", "MODELS", "RenderCancelled",
            "RenderSettings", "analyse_style", "get_model", "render"]

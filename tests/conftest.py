@@ -46,3 +46,14 @@ def write_wav(path: Path, data: np.ndarray, sr: int = SR, subtype: str = "FLOAT"
 def wav(tmp_path):
     """``wav(name, data, sr)`` writes a float WAV under tmp_path and returns its path."""
     return lambda name, data, sr=SR: write_wav(tmp_path / name, data, sr)
+
+
+@pytest.fixture
+def served(tmp_path, melody):
+    """A real `gramophone serve` process allowed to use tmp_path, with clip.wav (the melody) in it."""
+    from serverprocess import ServerProcess
+
+    write_wav(tmp_path / "clip.wav", melody)
+    server = ServerProcess(tmp_path)
+    yield server
+    server.stop()

@@ -14,8 +14,7 @@ import pytest
 from bridge import addresses as A
 from engine.audio import read_audio
 
-from conftest import write_wav
-from test_server_process import ServerProcess
+from serverprocess import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PATCHES = ROOT / "max_patches"
@@ -117,18 +116,10 @@ def test_pd_abstraction_structure():
     assert "netsend -u -b" in texts and "oscparse" in texts and "soundfiler" in texts
 
 
-@pytest.fixture
-def served(tmp_path, melody):
-    write_wav(tmp_path / "clip.wav", melody)
-    server = ServerProcess(tmp_path)
-    yield server
-    server.stop()
-
-
 @pytest.mark.skipif(shutil.which("pd") is None, reason="Pure Data (Debian puredata-core) is not installed; "
                     ".ci/run installs it")
 def test_pure_data_client_renders_through_the_server(served, tmp_path, melody):
-    reply_port = __import__("test_server_process").free_port()
+    reply_port = free_port()
     result = tmp_path / "pd-result.wav"
     harness = "\n".join([
         "#N canvas 0 50 600 400 12;",

@@ -14,12 +14,11 @@ or random ones when asked for.
 """
 from __future__ import annotations
 
-from typing import Sequence
-
 import torch
 from torch import nn
 
-from .base import Stats, TextureModel
+from .base import TextureModel
+from .gram import GramStatistics
 from .weights import PretrainedMixin
 
 #: (in, out, kernel, stride, padding, max-pool after) per conv layer
@@ -49,7 +48,7 @@ class SoundNet8(nn.Module):
         return outs
 
 
-class SoundNetModel(PretrainedMixin, TextureModel):
+class SoundNetModel(GramStatistics, PretrainedMixin, TextureModel):
     name = "soundnet"
     input = "waveform"
     defaults = {"sample_rate": 22_050, "weights": None, "seed": 0}
@@ -70,17 +69,3 @@ class SoundNetModel(PretrainedMixin, TextureModel):
 
     def grams(self, x: torch.Tensor) -> list[torch.Tensor]:
         return [f @ f.T / f.shape[1] for f in self.net.layer_outputs(x.to(next(self.net.parameters()).dtype))]
-
-    def statistics(self, segments: Sequence[torch.Tensor]) -> Stats:
-        usable = [s for s in segments if s.shape[-1] >= self.min_frames]
-        weights = [s.shape[-1] for s in usable]
-        return self.blend([(w / sum(weights), {f"gram{i + 1}": g for i, g in enumerate(self.grams(s))})
-                           for w, s in zip(weights, usable)])
-
-    def blend(self, parts: Sequence[tuple[float, Stats]]) -> Stats:
-        return {k: sum(w * s[k] for w, s in parts) for k in parts[0][1]}
-
-    def loss(self, frames: torch.Tensor, target: Stats) -> torch.Tensor:
-        grams = self.grams(frames)
-        return sum((g - target[f"gram{i + 1}"]).square().sum() / target[f"gram{i + 1}"].square().sum()
-                   for i, g in enumerate(grams)) / len(grams)

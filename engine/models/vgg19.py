@@ -14,12 +14,11 @@ Phase comes from Griffin-Lim in the spectrogram domain, or the render optimises 
 """
 from __future__ import annotations
 
-from typing import Sequence
-
 import torch
 from torch import nn
 
-from .base import Stats, TextureModel
+from .base import TextureModel
+from .gram import GramStatistics
 from .weights import PretrainedMixin
 
 #: VGG-19 configuration "E": channels per conv layer, "M" for max-pooling between blocks.
@@ -49,7 +48,7 @@ class _Features(nn.Module):
         self.features = vgg19_features()
 
 
-class Vgg19Model(PretrainedMixin, TextureModel):
+class Vgg19Model(GramStatistics, PretrainedMixin, TextureModel):
     name = "vgg19"
     defaults = {"sample_rate": 22_050, "n_fft": 2048, "hop": 512, "blocks": 5, "weights": None, "seed": 0}
 
@@ -79,17 +78,3 @@ class Vgg19Model(PretrainedMixin, TextureModel):
             if i == last:
                 break
         return out
-
-    def statistics(self, segments: Sequence[torch.Tensor]) -> Stats:
-        usable = [s for s in segments if s.shape[-1] >= self.min_frames]
-        weights = [s.shape[-1] for s in usable]
-        return self.blend([(w / sum(weights), {f"gram{i + 1}": g for i, g in enumerate(self.grams(s))})
-                           for w, s in zip(weights, usable)])
-
-    def blend(self, parts: Sequence[tuple[float, Stats]]) -> Stats:
-        return {k: sum(w * s[k] for w, s in parts) for k in parts[0][1]}
-
-    def loss(self, frames: torch.Tensor, target: Stats) -> torch.Tensor:
-        grams = self.grams(frames)
-        return sum((g - target[f"gram{i + 1}"]).square().sum() / target[f"gram{i + 1}"].square().sum()
-                   for i, g in enumerate(grams)) / len(grams)

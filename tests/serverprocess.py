@@ -1,0 +1,49 @@
+"""Start the real `gramophone serve` in a subprocess for tests (and bench/osc.py)."""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from oscclient import Client
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    def __init__(self, tmp_path: Path) -> None:
+        self.port = free_port()
+        self.log = open(tmp_path / "server.log", "w+")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bridge.cli", "--preset-dir", str(tmp_path / "user"), "serve", "--port",
+             str(self.port), "--reply-port", "0", "--allow-dir", str(tmp_path)],
+            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        client = Client(("127.0.0.1", self.port))
+        deadline = time.monotonic() + 60
+        while True:  # wait until it answers
+            try:
+                client.request("/gramophone/ping", reply="/gramophone/pong", timeout=0.5)
+                break
+            except TimeoutError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not start: {self.output()}")
+        client.close()
+
+    def output(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
