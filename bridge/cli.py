@@ -144,7 +144,7 @@ def _demo(args: argparse.Namespace) -> int:
     from engine import synth
     from engine.audio import write_audio
 
-    folder = Path(args.output_dir)
+    folder = Path(args.output_dir).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     sr = 44_100
     content = write_audio(folder / "content-melody.wav", synth.plucked_melody(sr, 8.0), sr)

@@ -128,6 +128,8 @@ def render(content: np.ndarray, sample_rate: int, model: TextureModel, style: St
     settings = settings.validated()
     if settings.iterations is None:
         settings = replace(settings, iterations=model.default_iterations)
+    if settings.domain == "spectrogram" and model.input != "spectrogram":
+        raise GramophoneError(f"model '{model.name}' works on the waveform; use the waveform domain", "bad_parameter")
     check_clip(content, sample_rate, "content")
     device = resolve_device(settings.device)
     model.to(device)
@@ -135,8 +137,6 @@ def render(content: np.ndarray, sample_rate: int, model: TextureModel, style: St
     report = progress or (lambda fraction, loss: None)
     report(0.0, float("nan"))
 
-    if settings.domain == "spectrogram" and model.input != "spectrogram":
-        raise GramophoneError(f"model '{model.name}' works on the waveform; use the waveform domain", "bad_parameter")
     x = resample(content, sample_rate, model.sample_rate)
     level = rms(x)
     if level <= 1e-9 or settings.strength == 0.0:
@@ -145,16 +145,16 @@ def render(content: np.ndarray, sample_rate: int, model: TextureModel, style: St
     x = x * (REFERENCE_RMS / level)
 
     chunks = _chunk_spans(x.shape[1], model, settings)
+    fade = int(settings.crossfade_seconds * model.sample_rate)
     delta = np.zeros_like(x)
-    torch.manual_seed(settings.seed)
-    gen = torch.Generator().manual_seed(settings.seed)
+    gen = torch.Generator().manual_seed(settings.seed)  # random phase; nothing else is random
     for index, (start, stop) in enumerate(chunks):
         def chunk_progress(done: float, loss: float, index: int = index) -> None:
             report((index + done) / len(chunks), loss)
 
         piece = torch.from_numpy(x[:, start:stop]).to(device)
         change = _render_chunk(piece, model, style, settings, chunk_progress, cancel, gen)
-        delta[:, start:stop] += change.cpu().numpy() * _fade(start, stop, x.shape[1], chunks, model, settings)
+        delta[:, start:stop] += change.cpu().numpy() * _fade(start, stop, x.shape[1], fade)
     out = content + resample(delta * (level / REFERENCE_RMS), model.sample_rate, sample_rate,
                              content.shape[1])
     if settings.match_loudness:
@@ -227,11 +227,9 @@ def _chunk_spans(samples: int, model: TextureModel, settings: RenderSettings) ->
     return [(i * (length - fade), min(i * (length - fade) + length, samples)) for i in range(count)]
 
 
-def _fade(start: int, stop: int, total: int, chunks: list[tuple[int, int]], model: TextureModel,
-          settings: RenderSettings) -> np.ndarray:
+def _fade(start: int, stop: int, total: int, fade: int) -> np.ndarray:
     """Linear crossfade gains for a chunk; neighbouring chunks' gains sum to one."""
     gain = np.ones(stop - start, dtype=np.float32)
-    fade = int(settings.crossfade_seconds * model.sample_rate)
     if fade == 0:
         return gain
     ramp = (np.arange(fade, dtype=np.float32) + 0.5) / fade

@@ -10,9 +10,15 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.gramophone-installed
+pip_install() {
+  # pip's output minus one harmless warning some package mirrors cause; pip's own status decides
+  .venv/bin/python -m pip install -q --disable-pip-version-check "$@" 2>&1 | { grep -v '^WARNING: Location' || true; }
+  return "${PIPESTATUS[0]}"
+}
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/python -m pip install -q --disable-pip-version-check ${GRAMOPHONE_TORCH:-torch==2.13.0} 2>&1 | grep -v '^WARNING: Location' || true
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 | grep -v '^WARNING: Location' || true
-  .venv/bin/python -c 'import torch, pedalboard, soundfile, pythonosc, engine' 
+  # shellcheck disable=SC2086  # GRAMOPHONE_TORCH may hold several words (a spec and pip options)
+  pip_install ${GRAMOPHONE_TORCH:-torch==2.13.0}
+  pip_install -e '.[test]'
+  .venv/bin/python -c 'import torch, pedalboard, soundfile, pythonosc, engine'
   touch "$stamp"
 fi
