@@ -73,8 +73,9 @@ ADDRESSES: tuple[Address, ...] = (
     Address(f"{PREFIX}/preset/show", (Arg("name", "s"),), ("preset/info", "error"), "Details of one preset."),
     Address(f"{PREFIX}/preset/create", (Arg("name", "s"), Arg("style_path", "s")), ("preset/created", "error"),
             "Analyse a style file into a user preset.",
-            {"model": ("s", "kernel (default) or random"), "description": ("s", ""),
-             "force": ("i", "1: replace a user preset of that name")}),
+            {"model": ("s", "kernel (default), random, auditory, vgg19 or soundnet"), "description": ("s", ""),
+             "force": ("i", "1: replace a user preset of that name"),
+             "weights": ("s", "vgg19/soundnet: a weights file (absolute path) or random")}),
     Address(f"{PREFIX}/status", (), ("status",), "Queue length, running job and device."),
 )
 

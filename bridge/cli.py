@@ -23,8 +23,8 @@ defaults = RenderSettings()
 
 
 def _add_render_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default=engine.DEFAULT_MODEL, choices=sorted(engine.MODELS),
-                   help=f"texture model (default {engine.DEFAULT_MODEL})")
+    p.add_argument("--model", default=None, choices=sorted(engine.MODELS),
+                   help=f"texture model (default {engine.DEFAULT_MODEL}; with --preset, the preset's)")
     p.add_argument("--strength", type=float, default=defaults.strength,
                    help="0 keeps the content, 1 matches the style's statistics fully (default %(default)s)")
     p.add_argument("--iterations", type=int, default=None,
@@ -122,9 +122,12 @@ def _render(content: str, styles: Optional[Sequence[str]], output: str, args: ar
     settings = _settings(args)
     if getattr(args, "preset", None):
         preset = PresetStore(args.preset_dir).load(args.preset)
+        if args.model not in (None, preset.model):
+            raise GramophoneError(f"preset '{preset.name}' holds {preset.model} statistics, not {args.model}; "
+                                  "drop --model or pick a preset made with that model", "model_mismatch")
         model, style = preset.build_model(args.weights), preset.stats
     else:
-        model = _model(args.model, args)
+        model = _model(args.model or engine.DEFAULT_MODEL, args)
         style = style_from_files(styles or [], model)
     cancel = CancelToken()
     try:

@@ -212,7 +212,14 @@ class GramophoneServer:
         opts = a["options"]
         style = self.policy.readable(a["style_path"], "style")
         presets.check_name(a["name"])
-        model = get_model(opts.get("model", engine.DEFAULT_MODEL))
+        weights = opts.get("weights")
+        if weights is None:
+            extra = {}
+        elif weights == "random":
+            extra = {"weights": "random"}
+        else:
+            extra = {"weights_path": self.policy.readable(weights, "weights")}
+        model = get_model(opts.get("model", engine.DEFAULT_MODEL), **extra)
 
         def work() -> None:
             try:

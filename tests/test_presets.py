@@ -58,6 +58,9 @@ def test_cli_round_trip(tmp_path, style_file, melody, capsys, monkeypatch):
     content = write_wav(tmp_path / "c.wav", melody)
     assert cli(tmp_path, "render", str(content), "--preset", "mix", "-o", str(tmp_path / "o.wav"),
                "--iterations", "2") == 0
+    assert cli(tmp_path, "render", str(content), "--preset", "mix", "--model", "random", "-o",
+               str(tmp_path / "o2.wav")) == 2  # a kernel preset cannot drive another model
+    assert "holds kernel statistics" in capsys.readouterr().err
     assert cli(tmp_path, "preset", "delete", "mix") == 0
     assert cli(tmp_path, "preset", "show", "mix") == 2
 

@@ -295,3 +295,12 @@ def test_readme_shows_the_address_table():
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert A.markdown() in readme, "regenerate the README's OSC table: python -m bridge.addresses"
+
+
+def test_preset_create_for_a_pretrained_model_needs_weights(client, work, rain):
+    write_wav(work / "style.wav", rain)
+    err = client.request("/gramophone/preset/create", "net", str(work / "style.wav"), "model", "soundnet",
+                         reply="/gramophone/error")
+    assert err[1] == "no_weights"
+    assert client.request("/gramophone/preset/create", "net", str(work / "style.wav"), "model", "soundnet",
+                          "weights", "random", reply="/gramophone/preset/created", timeout=60) == ["net"]
