@@ -117,6 +117,7 @@ CORRUPTIONS = {
 
 
 def _pickled():
+    """A hostile statistic: an object array, which only a pickle-enabled load would accept."""
     buf = io.BytesIO()
     np.save(buf, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
     return buf.getvalue()

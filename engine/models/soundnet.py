@@ -62,10 +62,5 @@ class SoundNetModel(GramStatistics, PretrainedMixin, TextureModel):
     def min_frames(self) -> int:
         return 2 ** 15  # samples for conv7 to see one step (about 1.5 s)
 
-    def to(self, device: torch.device) -> "SoundNetModel":
-        super().to(device)
-        self.net.to(self.device)
-        return self
-
     def grams(self, x: torch.Tensor) -> list[torch.Tensor]:
         return [f @ f.T / f.shape[1] for f in self.net.layer_outputs(x.to(next(self.net.parameters()).dtype))]

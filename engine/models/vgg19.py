@@ -61,11 +61,6 @@ class Vgg19Model(GramStatistics, PretrainedMixin, TextureModel):
     def min_frames(self) -> int:
         return 2 ** int(self.params["blocks"])  # each block halves the size
 
-    def to(self, device: torch.device) -> "Vgg19Model":
-        super().to(device)
-        self.net.to(self.device)
-        return self
-
     def grams(self, frames: torch.Tensor) -> list[torch.Tensor]:
         x = frames[None, None].expand(1, 3, *frames.shape).to(next(self.net.parameters()).dtype)
         out = []

@@ -71,6 +71,13 @@ class PretrainedMixin:
     weights from ``seed``; only when asked for explicitly) or the SHA-256 of the weights file.
     """
 
+    net: torch.nn.Module
+
+    def to(self, device: torch.device):
+        super().to(device)  # type: ignore[misc]
+        self.net.to(self.device)  # type: ignore[attr-defined]
+        return self
+
     def _init_weights(self, network: torch.nn.Module, weights_path: str | os.PathLike | None) -> None:
         name, recorded = self.name, self.params.get("weights")  # type: ignore[attr-defined]
         if weights_path is not None:
