@@ -57,8 +57,15 @@ def _settings(args: argparse.Namespace) -> RenderSettings:
                           optimiser=args.optimiser, device=args.device, random_phase=args.random_phase).validated()
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (like every other user error here)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gramophone", description="Render audio in the style of another sound.")
+    parser = _Parser(prog="gramophone", description="Render audio in the style of another sound.")
     parser.add_argument("--version", action="version", version=f"gramophone {engine.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

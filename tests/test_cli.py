@@ -31,12 +31,14 @@ def test_user_errors_are_one_line_without_traceback(tmp_path, melody):
     cases = [["render", str(tmp_path / "missing.wav"), "--style", str(content), "-o", str(tmp_path / "o.wav")],
              ["render", str(content), "--style", str(content), "-o", str(content)],
              ["render", str(content), "--style", str(content), "-o", str(tmp_path / "o.wav"), "--strength", "2"],
-             ["render", str(content), "--style", str(content), "-o", str(tmp_path / "o.wav"), "--device", "cuda:7"]]
+             ["render", str(content), "--style", str(content), "-o", str(tmp_path / "o.wav"), "--device", "cuda:7"],
+             ["render", str(content), "-o", str(tmp_path / "o.wav")],  # no style: an argparse usage error
+             ["render", str(content), "--style", str(content), "-o", str(tmp_path / "o.wav"), "--iterations", "x"]]
     for argv in cases:
         proc = subprocess.run([sys.executable, "-m", "bridge.cli", *argv], capture_output=True, text=True)
         assert proc.returncode == 2, proc.stderr
         assert "Traceback" not in proc.stderr
-        assert proc.stderr.strip().startswith("gramophone: error:")
+        assert proc.stderr.strip().startswith("gramophone") and ": error:" in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "o.wav").exists()
 
