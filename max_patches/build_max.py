@@ -158,7 +158,8 @@ def build(m4l: bool) -> Patch:
 
     # --- 4. render -------------------------------------------------------------------------------------
     c("c_render", "4. Render: write the clip, wait for the file, then send "
-      "/gramophone/render id clip preset out strength S. The menu picks the preset; the dial sets strength.",
+      f"/gramophone/render id clip preset out strength S reply_port {REPLY_PORT}. The menu picks the preset; "
+      "the dial sets strength.",
       500, 200)
     if m4l:
         p.box("render", "", 500, 250, "live.text", width=60.0, text="Render", mode=0,
@@ -179,7 +180,7 @@ def build(m4l: bool) -> Patch:
     p.box("t_id", "t i b i i", 500, 370)
     p.box("fmt_out", "sprintf symout %s/gramophone-render-%ld.wav", 620, 430)
     p.box("last_id", "int", 860, 400)
-    p.box("pack", "pack 0 in rain out strength 1.", 500, 460)
+    p.box("pack", f"pack 0 in rain out strength 1. reply_port {REPLY_PORT}", 500, 460)
     p.box("pre_render", "prepend /gramophone/render", 500, 490)
     p.box("cancel", "Cancel", 860, 250, "textbutton")
     p.box("pre_cancel", "prepend /gramophone/cancel", 860, 430)

@@ -547,7 +547,7 @@
       420.0,
       22.0
      ],
-     "text": "4. Render: write the clip, wait for the file, then send /gramophone/render id clip preset out strength S. The menu picks the preset; the dial sets strength."
+     "text": "4. Render: write the clip, wait for the file, then send /gramophone/render id clip preset out strength S reply_port 7771. The menu picks the preset; the dial sets strength."
     }
    },
    {
@@ -745,15 +745,15 @@
     "box": {
      "id": "pack",
      "maxclass": "newobj",
-     "numinlets": 6,
+     "numinlets": 8,
      "numoutlets": 1,
      "patching_rect": [
       500,
       460,
-      222.0,
+      334.0,
       22.0
      ],
-     "text": "pack 0 in rain out strength 1.",
+     "text": "pack 0 in rain out strength 1. reply_port 7771",
      "outlettype": [
       ""
      ]
