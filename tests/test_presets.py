@@ -2,6 +2,7 @@
 equivalence with rendering from the style files, and concurrent creation."""
 import io
 import json
+import pickle
 import threading
 import zipfile
 
@@ -118,8 +119,9 @@ CORRUPTIONS = {
 
 def _pickled():
     """A hostile statistic: an object array, which only a pickle-enabled load would accept."""
-    buf = io.BytesIO()
-    np.save(buf, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
+    buf = io.BytesIO()  # a .npy of dtype object is a header followed by a pickle
+    np.lib.format.write_array_header_1_0(buf, {"descr": "|O", "fortran_order": False, "shape": (1,)})
+    pickle.dump(np.array([{"evil": 1}], dtype=object), buf, protocol=3)
     return buf.getvalue()
 
 
