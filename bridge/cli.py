@@ -115,6 +115,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="also allow reading and writing under DIR (repeatable); defaults: the temporary "
                         "folder, ~/Music, ~/Documents")
     p.add_argument("--queue", type=int, default=8, help="most jobs waiting at once (default %(default)s)")
+    p.add_argument("--max-seconds", type=float, default=900.0,
+                   help="longest content clip accepted, in seconds (default %(default)s)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default %(default)s)")
     p.add_argument("--weights", action="append", default=[], metavar="PATH",
                    help="weights files for vgg19/soundnet presets (repeatable; matched by content hash)")
@@ -221,7 +223,8 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         server = GramophoneServer(args.host, args.port, args.reply_port or None,
                                   default_allowed_dirs() + [Path(d) for d in args.allow_dir],
-                                  PresetStore(args.preset_dir), args.device, args.queue, args.weights)
+                                  PresetStore(args.preset_dir), args.device, args.queue, args.weights,
+                                  args.max_seconds)
     except OSError as exc:
         raise GramophoneError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc} "
                               "(is another server running? choose another --port)") from exc

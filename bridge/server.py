@@ -37,10 +37,12 @@ MAX_PACKET = 65_536
 class GramophoneServer:
     def __init__(self, host: str = "127.0.0.1", port: int = A.DEFAULT_PORT, reply_port: Optional[int] = None,
                  allowed_dirs: Iterable[str | Path] = (), store: Optional[PresetStore] = None,
-                 device: str = "auto", max_queue: int = 8, weights: Iterable[str | Path] = ()) -> None:
+                 device: str = "auto", max_queue: int = 8, weights: Iterable[str | Path] = (),
+                 max_seconds: float = 900.0) -> None:
         from engine.models.weights import file_sha256
 
         self.policy = PathPolicy(allowed_dirs)
+        self.max_seconds = max_seconds  # longer clips are refused: their audio would not fit in memory safely
         self.weights = {file_sha256(w): Path(w) for w in weights}  # for vgg19/soundnet presets
         self._models: dict[int, tuple[Any, Any]] = {}  # id(preset) -> (preset, its model), built once
         self.store = store or PresetStore()
@@ -162,7 +164,10 @@ class GramophoneServer:
         opts = a["options"]
         targets = self._targets(sender, opts.get("reply_port"))
         content = self.policy.readable(a["content_path"], "content")
-        probe_audio(content)  # a bad file is an error now, not a failed job later
+        rate, _, frames = probe_audio(content)  # a bad file is an error now, not a failed job later
+        if frames / rate > self.max_seconds:
+            raise GramophoneError(f"content is {frames / rate / 60:.1f} min long; this server renders clips of up to "
+                                  f"{self.max_seconds / 60:.1f} min (gramophone serve --max-seconds)", "too_long")
         preset = self.store.load(a["preset"])
         model = self._model_for(preset)
         output = self.policy.writable(a["out_path"], content)

@@ -304,3 +304,20 @@ def test_preset_create_for_a_pretrained_model_needs_weights(client, work, rain):
     assert err[1] == "no_weights"
     assert client.request("/gramophone/preset/create", "net", str(work / "style.wav"), "model", "soundnet",
                           "weights", "random", reply="/gramophone/preset/created", timeout=60) == ["net"]
+
+
+def test_clips_longer_than_the_limit_are_refused(tmp_path, melody):
+    srv = GramophoneServer("127.0.0.1", 0, None, [tmp_path], PresetStore(tmp_path / "user", default_shipped_dir()),
+                           "cpu", max_seconds=1.0)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    client = Client(srv.address)
+    try:
+        write_wav(tmp_path / "long.wav", melody)  # 3 s
+        err = client.request("/gramophone/render", "j", str(tmp_path / "long.wav"), "rain", str(tmp_path / "o.wav"),
+                             reply="/gramophone/error")
+        assert err[1] == "too_long" and "max-seconds" in err[2]
+    finally:
+        client.close()
+        srv.shutdown()
+        thread.join(10)
