@@ -57,6 +57,7 @@ class GramophoneServer:
         self.sock.settimeout(0.2)
         self.address = self.sock.getsockname()[:2]
         self._send_lock = threading.Lock()
+        self._creating = threading.Lock()  # one preset analysis at a time
         self._stop = threading.Event()
         self.queue = RenderQueue(self._job_event, max_queue)
         self._handlers: dict[str, Callable[[Target, dict], None]] = {
@@ -164,10 +165,7 @@ class GramophoneServer:
         opts = a["options"]
         targets = self._targets(sender, opts.get("reply_port"))
         content = self.policy.readable(a["content_path"], "content")
-        rate, _, frames = probe_audio(content)  # a bad file is an error now, not a failed job later
-        if frames / rate > self.max_seconds:
-            raise GramophoneError(f"content is {frames / rate / 60:.1f} min long; this server renders clips of up to "
-                                  f"{self.max_seconds / 60:.1f} min (gramophone serve --max-seconds)", "too_long")
+        self._check_length(content, "content")  # a bad file is an error now, not a failed job later
         preset = self.store.load(a["preset"])
         model = self._model_for(preset)
         output = self.policy.writable(a["out_path"], content)
@@ -178,6 +176,12 @@ class GramophoneServer:
         job = Job(a["id"], content, output, model, preset.stats, settings, targets, bool(opts.get("audition", 0)))
         position = self.queue.submit(job)
         self._send(targets, "queued", job.id, position)
+
+    def _check_length(self, path: Path, what: str) -> None:
+        rate, _, frames = probe_audio(path)
+        if frames / rate > self.max_seconds:
+            raise GramophoneError(f"{what} is {frames / rate / 60:.1f} min long; this server accepts clips of up to "
+                                  f"{self.max_seconds / 60:.1f} min (gramophone serve --max-seconds)", "too_long")
 
     def _model_for(self, preset: Any) -> Any:
         """The preset's model, built once per loaded preset (a missing weights file is an error now)."""
@@ -216,6 +220,7 @@ class GramophoneServer:
         targets = self._targets(sender)
         opts = a["options"]
         style = self.policy.readable(a["style_path"], "style")
+        self._check_length(style, "style")
         presets.check_name(a["name"])
         weights = opts.get("weights")
         if weights is None:
@@ -226,8 +231,12 @@ class GramophoneServer:
             extra = {"weights_path": self.policy.readable(weights, "weights")}
         model = get_model(opts.get("model", engine.DEFAULT_MODEL), **extra)
 
-        def work() -> None:
+        if not self._creating.acquire(blocking=False):
+            raise GramophoneError("another preset is being created; try again when it is done", "busy")
+
+        def work() -> None:  # off the socket thread: building a model and analysing take a while
             try:
+                model = get_model(opts.get("model", engine.DEFAULT_MODEL), **extra)
                 preset = presets.create(a["name"], [style], model, opts.get("description", ""))
                 self.store.save(preset, force=bool(opts.get("force", 0)))
                 self._send(targets, "preset/created", a["name"])
@@ -235,6 +244,8 @@ class GramophoneServer:
                 self._send(targets, "error", f"{A.PREFIX}/preset/create", exc.code, str(exc))
             except Exception as exc:
                 self._send(targets, "error", f"{A.PREFIX}/preset/create", "internal", f"{type(exc).__name__}: {exc}")
+            finally:
+                self._creating.release()
 
         threading.Thread(target=work, name="gramophone-preset", daemon=True).start()
 
