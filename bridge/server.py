@@ -110,10 +110,7 @@ class GramophoneServer:
             return
         try:
             handler(sender, A.parse(path, params))
-        except A.OscArgError as exc:
-            self._send(self._targets(sender), "error", _job_id(params) if path.endswith("render") else path,
-                       exc.code, str(exc))
-        except GramophoneError as exc:
+        except (A.OscArgError, GramophoneError) as exc:
             self._send(self._targets(sender), "error", _job_id(params) if path.endswith("render") else path,
                        exc.code, str(exc))
         except Exception as exc:  # never let a request take the server down
@@ -229,23 +226,22 @@ class GramophoneServer:
             extra = {"weights": "random"}
         else:
             extra = {"weights_path": self.policy.readable(weights, "weights")}
-        model = get_model(opts.get("model", engine.DEFAULT_MODEL), **extra)
-
         if not self._creating.acquire(blocking=False):
             raise GramophoneError("another preset is being created; try again when it is done", "busy")
 
         def work() -> None:  # off the socket thread: building a model and analysing take a while
+            error = f"{A.PREFIX}/preset/create"
             try:
                 model = get_model(opts.get("model", engine.DEFAULT_MODEL), **extra)
                 preset = presets.create(a["name"], [style], model, opts.get("description", ""))
                 self.store.save(preset, force=bool(opts.get("force", 0)))
-                self._send(targets, "preset/created", a["name"])
+                reply: tuple = ("preset/created", a["name"])
             except GramophoneError as exc:
-                self._send(targets, "error", f"{A.PREFIX}/preset/create", exc.code, str(exc))
+                reply = ("error", error, exc.code, str(exc))
             except Exception as exc:
-                self._send(targets, "error", f"{A.PREFIX}/preset/create", "internal", f"{type(exc).__name__}: {exc}")
-            finally:
-                self._creating.release()
+                reply = ("error", error, "internal", f"{type(exc).__name__}: {exc}")
+            self._creating.release()  # before replying, so the client's next request is not "busy"
+            self._send(targets, *reply)
 
         threading.Thread(target=work, name="gramophone-preset", daemon=True).start()
 

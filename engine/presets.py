@@ -61,10 +61,6 @@ class Preset:
             return get_model(self.model, weights_path=weights_path, **self.params)
         return get_model(self.model, **self.params)
 
-    @property
-    def stats_sha256(self) -> str:
-        return stats_digest({k: v.cpu().numpy() for k, v in self.stats.items()})
-
 
 def check_name(name: str) -> str:
     """Return ``name`` if it can be a preset name (letters, digits, space, ``_.+-``; no paths)."""

@@ -31,7 +31,7 @@ from typing import Sequence
 
 import torch
 
-from .base import Stats, TextureModel
+from .base import Stats, TextureModel, weighted_average
 
 GROUPS = ("subband_variance", "env_mean", "env_var", "env_skew", "env_kurt", "env_corr", "mod_power", "mod_c1",
           "mod_c2")
@@ -142,14 +142,11 @@ class AuditoryModel(TextureModel):
                 "mod_c2": torch.cat([c2.real.flatten(), c2.imag.flatten()])}
 
     def statistics(self, segments: Sequence[torch.Tensor]) -> Stats:
-        usable = [s for s in segments if s.shape[-1] >= self.min_frames]
-        weights = [s.shape[-1] for s in usable]
-        parts = [(w / sum(weights), self.describe(s)) for w, s in zip(weights, usable)]
-        return self.blend(parts)
+        return self.pooled(segments, self.describe)
 
     def blend(self, parts: Sequence[tuple[float, Stats]]) -> Stats:
         """Weighted average of each statistic (an approximation for the nonlinear ones)."""
-        return {g: sum(w * s[g] for w, s in parts) for g in GROUPS}
+        return weighted_average(parts)
 
     def report(self, x: torch.Tensor, target: Stats) -> dict[str, float]:
         return {f"{g} SNR dB": v for g, v in statistic_snr(self, x, target).items()}

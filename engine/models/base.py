@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 import torch
 
@@ -10,6 +10,12 @@ from ..spectral import StftConfig
 
 #: A model's statistics of a sound: named tensors (what a preset stores).
 Stats = dict[str, torch.Tensor]
+
+
+def weighted_average(parts: Sequence[tuple[float, Stats]]) -> Stats:
+    """Each statistic averaged over ``parts`` with their weights (the mixture of their sounds for
+    Gram matrices; an approximation for nonlinear statistics)."""
+    return {k: sum(w * s[k] for w, s in parts) for k in parts[0][1]}
 
 
 class TextureModel(ABC):
@@ -68,6 +74,12 @@ class TextureModel(ABC):
     def min_frames(self) -> int:
         """Fewest frames (samples, for waveform models) a segment needs to yield statistics."""
         return 1
+
+    def pooled(self, segments: Sequence[torch.Tensor], describe: Callable[[torch.Tensor], Stats]) -> Stats:
+        """``describe`` each long-enough segment and average the results, weighted by length."""
+        usable = [s for s in segments if s.shape[-1] >= self.min_frames]
+        total = sum(s.shape[-1] for s in usable)
+        return weighted_average([(s.shape[-1] / total, describe(s)) for s in usable])
 
     @abstractmethod
     def statistics(self, segments: Sequence[torch.Tensor]) -> Stats:

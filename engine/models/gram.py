@@ -5,7 +5,7 @@ from typing import Sequence
 
 import torch
 
-from .base import Stats
+from .base import Stats, weighted_average
 
 
 class GramStatistics:
@@ -18,13 +18,10 @@ class GramStatistics:
         raise NotImplementedError
 
     def statistics(self, segments: Sequence[torch.Tensor]) -> Stats:
-        usable = [s for s in segments if s.shape[-1] >= self.min_frames]
-        weights = [s.shape[-1] for s in usable]
-        return self.blend([(w / sum(weights), {f"gram{i + 1}": g for i, g in enumerate(self.grams(s))})
-                           for w, s in zip(weights, usable)])
+        return self.pooled(segments, lambda s: {f"gram{i + 1}": g for i, g in enumerate(self.grams(s))})  # type: ignore
 
     def blend(self, parts: Sequence[tuple[float, Stats]]) -> Stats:
-        return {k: sum(w * s[k] for w, s in parts) for k in parts[0][1]}
+        return weighted_average(parts)
 
     def loss(self, frames: torch.Tensor, target: Stats) -> torch.Tensor:
         grams = self.grams(frames)

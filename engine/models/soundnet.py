@@ -53,10 +53,8 @@ class SoundNetModel(GramStatistics, PretrainedMixin, TextureModel):
     input = "waveform"
     defaults = {"sample_rate": 22_050, "weights": None, "seed": 0}
 
-    def __init__(self, weights_path=None, **params) -> None:
-        super().__init__(**params)
-        self.net = SoundNet8()
-        self._init_weights(self.net, weights_path)
+    def build_network(self) -> nn.Module:
+        return SoundNet8()
 
     @property
     def min_frames(self) -> int:

@@ -52,10 +52,8 @@ class Vgg19Model(GramStatistics, PretrainedMixin, TextureModel):
     name = "vgg19"
     defaults = {"sample_rate": 22_050, "n_fft": 2048, "hop": 512, "blocks": 5, "weights": None, "seed": 0}
 
-    def __init__(self, weights_path=None, **params) -> None:
-        super().__init__(**params)
-        self.net = _Features()
-        self._init_weights(self.net, weights_path)
+    def build_network(self) -> nn.Module:
+        return _Features()
 
     @property
     def min_frames(self) -> int:

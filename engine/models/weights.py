@@ -73,6 +73,14 @@ class PretrainedMixin:
 
     net: torch.nn.Module
 
+    def __init__(self, weights_path: str | os.PathLike | None = None, **params) -> None:
+        super().__init__(**params)  # type: ignore[call-arg]
+        self.net = self.build_network()
+        self._init_weights(self.net, weights_path)
+
+    def build_network(self) -> torch.nn.Module:
+        raise NotImplementedError
+
     def to(self, device: torch.device):
         super().to(device)  # type: ignore[misc]
         self.net.to(self.device)  # type: ignore[attr-defined]
