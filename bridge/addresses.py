@@ -49,7 +49,7 @@ class OscArgError(ValueError):
 
 RENDER_OPTIONS = {
     "strength": ("f", "0..1, default 1"),
-    "iterations": ("i", "1..10000, default: the model's (20; auditory 150)"),
+    "iterations": ("i", "1..10000, default: the model's (20; auditory 300, fewer once converged)"),
     "seed": ("i", "default 0"),
     "domain": ("s", "waveform (default) or spectrogram"),
     "optimiser": ("s", "lbfgs (default) or adam"),

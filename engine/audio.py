@@ -174,9 +174,11 @@ def match_loudness(output: np.ndarray, reference: np.ndarray, sample_rate: int) 
     out = np.asarray(output, dtype=np.float32)
     for _ in range(4):  # limiting lowers the RMS a little; further passes make up for it
         level = rms(out)
-        if level <= 1e-12 or abs(level / target - 1) < 0.01:
+        if level <= 1e-12:
             break
         out = limit_peaks(out * (target / level), sample_rate)
+        if abs(rms(out) / target - 1) < 0.01:
+            break
     return out
 
 

@@ -8,8 +8,8 @@ iterations). This one uses relative thresholds, takes its first step at a size s
 signal (``first_step`` x RMS of the parameters), backtracks on Armijo failures and extrapolates
 while the slope stays steep, so the budget of iterations is spent on real progress.
 
-``objective(x)`` returns ``(loss, gradient)``; ``callback(iteration, loss)`` runs after every
-iteration and may raise to stop (cancellation).
+``objective(x)`` returns ``(loss, gradient)``; ``callback(iteration, loss, x)`` runs after every
+iteration, may raise (cancellation) and returns True to stop early (convergence).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from typing import Callable, Optional
 import torch
 
 Objective = Callable[[torch.Tensor], tuple[float, torch.Tensor]]
-Callback = Callable[[int, float], None]
+Callback = Callable[[int, float, torch.Tensor], Optional[bool]]
 
 
 def lbfgs(objective: Objective, x0: torch.Tensor, iterations: int, callback: Optional[Callback] = None,
@@ -47,8 +47,8 @@ def lbfgs(objective: Objective, x0: torch.Tensor, iterations: int, callback: Opt
             x, f, g = x + s, f_new, g_new
         else:
             memory.clear()
-        if callback is not None:
-            callback(it, f)
+        if callback is not None and callback(it, f, x):
+            break
     return x
 
 
@@ -102,6 +102,6 @@ def adam(objective: Objective, x0: torch.Tensor, iterations: int, learning_rate:
         v.mul_(0.999).addcmul_(g, g, value=0.001)
         m_hat, v_hat = m / (1 - 0.9 ** (it + 1)), v / (1 - 0.999 ** (it + 1))
         x -= lr * m_hat / (v_hat.sqrt() + 1e-12)
-        if callback is not None:
-            callback(it, f)
+        if callback is not None and callback(it, f, x):
+            break
     return x

@@ -11,6 +11,10 @@ content's length, rate and channel count out. The steps:
 3. For each chunk, optimise every channel against the *same* style target. Each channel is
    initialised with its own content, so the stereo image survives; the per-channel loss asks
    each channel to carry the full texture (joint statistics would let one channel carry it).
+   A model may rescale the spectrum it optimises (:meth:`TextureModel.preconditioner`), and
+   the render stops early once the model says every channel has converged (checked every
+   :data:`CONVERGENCE_CHECK_EVERY` iterations). Each optimised channel is brought back to its
+   content's level, so a level-invariant loss cannot drift the level between chunks.
 4. ``strength`` s moves the target: the optimiser matches the statistics of the mixture
    ``(1 − s)·content + s·style``. At s = 0 the content is already optimal and comes back
    unchanged; at s = 1 the target is the style alone. Style match grows monotonically with s
@@ -39,6 +43,8 @@ from .spectral import griffin_lim, stft
 REFERENCE_RMS = 0.1
 DOMAINS = ("waveform", "spectrogram")
 OPTIMISERS = ("lbfgs", "adam")
+#: How often (iterations) a render asks the model whether it has converged.
+CONVERGENCE_CHECK_EVERY = 10
 #: Adam's step, relative to the RMS of what is optimised (samples or log-magnitudes).
 DEFAULT_ADAM_RATE = {"waveform": 0.05, "spectrogram": 0.02}
 
@@ -174,25 +180,37 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
         content_frames = model.analysis(x0p)
         targets = [_target(model, style, f, settings.strength) for f in content_frames]
 
+    gains = None
     if settings.domain == "waveform":
-        start, features = x0p, model.analysis
+        gains = _stack_gains([model.preconditioner(t, padded) for t in targets])
+        start = _precondition(x0p, gains, inverse=True)
+
+        def features(p: torch.Tensor, c: int) -> torch.Tensor:
+            return model.analysis(_precondition(p, None if gains is None else gains[c:c + 1]))
     else:
-        start, features = content_frames.contiguous(), (lambda p: p)
+        start = content_frames.contiguous()
+
+        def features(p: torch.Tensor, c: int) -> torch.Tensor:
+            return p
 
     def objective(param: torch.Tensor) -> tuple[float, torch.Tensor]:
         check_cancel(cancel)
         grad, total = torch.zeros_like(param), 0.0
         for c, target in enumerate(targets):  # one channel at a time bounds autograd memory
             p = param[c:c + 1].clone().requires_grad_(True)
-            loss = model.loss(features(p)[0], target)
+            loss = model.loss(features(p, c)[0], target)
             loss.backward()
             grad[c:c + 1] = p.grad
             total += loss.item()
         return total / len(targets), grad
 
-    def step(i: int, loss: float) -> None:
+    def step(i: int, loss: float, param: torch.Tensor) -> bool:
         progress((i + 1) / settings.iterations, loss)
         check_cancel(cancel)
+        if (i + 1) % CONVERGENCE_CHECK_EVERY or i + 1 == settings.iterations:
+            return False
+        with torch.no_grad():
+            return all(model.converged(features(param[c:c + 1], c)[0], t) for c, t in enumerate(targets))
 
     if settings.optimiser == "lbfgs":
         param = lbfgs(objective, start, settings.iterations, step)
@@ -202,12 +220,34 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
 
     with torch.no_grad():
         if settings.domain == "waveform":
-            y = param
+            y = _precondition(param, gains)
         else:
             magnitude = torch.expm1(param.detach().clamp_min(0))
             phase = None if settings.random_phase else torch.angle(stft(x0p, cfg))
             y = griffin_lim(magnitude, cfg, padded, settings.griffin_lim_iterations, phase, generator=gen)
-        return (y - x0p)[:, :length]
+        return (_keep_level(y, x0p) - x0p)[:, :length]
+
+
+def _keep_level(y: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """``y`` scaled, channel by channel, to the RMS of ``reference``. Level-invariant losses (the
+    auditory model's) let the level drift during optimisation; this keeps chunks from joining
+    at different levels and the stereo balance where the content had it."""
+    level, ref = y.square().mean(-1, keepdim=True).sqrt(), reference.square().mean(-1, keepdim=True).sqrt()
+    return torch.where(level > 1e-9, y * ref / level.clamp_min(1e-9), y)
+
+
+def _stack_gains(gains: list[Optional[torch.Tensor]]) -> Optional[torch.Tensor]:
+    """Per-channel preconditioner gains ``[channels, bins]``, or None when the model has none."""
+    return None if gains[0] is None else torch.stack(gains)
+
+
+def _precondition(x: torch.Tensor, gains: Optional[torch.Tensor], inverse: bool = False) -> torch.Tensor:
+    """``irfft(rfft(x) · gains)`` (``/ gains`` with ``inverse``): between the optimised variable
+    and the waveform (see :meth:`TextureModel.preconditioner`)."""
+    if gains is None:
+        return x
+    spectrum = torch.fft.rfft(x)
+    return torch.fft.irfft(spectrum / gains if inverse else spectrum * gains, n=x.shape[-1])
 
 
 def _target(model: TextureModel, style: Stats, content_frames: torch.Tensor, strength: float) -> Stats:

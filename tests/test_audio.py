@@ -74,6 +74,15 @@ def test_loudness_is_matched_without_clipping():
     assert rms(out) == pytest.approx(rms(reference), rel=0.05)
 
 
+def test_loudness_match_limits_peaks_even_when_the_level_is_already_right():
+    rng = np.random.default_rng(1)
+    loud = (0.2 * rng.standard_normal((1, 44_100))).astype(np.float32)
+    loud[0, 1000] = 1.9
+    out = match_loudness(loud, loud, 44_100)
+    assert np.abs(out).max() <= PEAK_CEILING
+    assert rms(out) == pytest.approx(rms(loud), rel=0.02)
+
+
 def test_limiter_leaves_quiet_audio_alone():
     x = np.full((1, 1000), 0.5, np.float32)
     assert np.array_equal(limit_peaks(x, 44_100), x)

@@ -6,7 +6,7 @@ import torch
 from engine import RenderSettings, analyse_style, get_model, render, synth
 from engine.errors import GramophoneError
 from engine.models.auditory import GROUPS, erb_number, half_cosine_bank, statistic_snr
-from engine.render import to_analysis_rate
+from engine.render import CONVERGENCE_CHECK_EVERY, to_analysis_rate
 
 SR = 22_050
 
@@ -75,3 +75,38 @@ def test_auditory_model_is_waveform_only():
     stats = analyse_style([(synth.rain(SR, 1.0), SR)], model)
     with pytest.raises(GramophoneError, match="waveform"):
         render(synth.plucked_melody(SR, 1.0), SR, model, stats, RenderSettings(iterations=1, domain="spectrogram"))
+
+
+def test_preconditioner_follows_the_targets_band_levels():
+    model = get_model("auditory")
+    stats = analyse_style([(synth.bowed_drone(SR, 1.0), SR)], model)
+    gains = model.preconditioner(stats, SR)
+    freqs = torch.fft.rfftfreq(SR, 1 / SR)
+    assert gains.shape == freqs.shape and float(gains.max()) == pytest.approx(1.0)
+    assert float(gains.min()) >= 1e-3
+    # the drone is loud around its 110-330 Hz partials and nearly silent above 8 kHz
+    assert float(gains[(freqs > 100) & (freqs < 400)].mean()) > 30 * float(gains[freqs > 8_500].mean())
+
+
+def test_preconditioning_speeds_up_convergence(monkeypatch):
+    model = get_model("auditory")
+    content, style = synth.plucked_melody(SR, 2.0), synth.bowed_drone(SR, 2.0)
+    stats = analyse_style([(style, SR)], model)
+    worst = lambda clip: min(statistic_snr(model, torch.from_numpy(to_analysis_rate(clip, SR, model)[0]),  # noqa
+                                           stats).values())
+    settings = RenderSettings(iterations=40)
+    preconditioned = worst(render(content, SR, model, stats, settings))
+    monkeypatch.setattr(type(model), "preconditioner", lambda self, target, samples: None)
+    plain = worst(render(content, SR, model, stats, settings))
+    assert preconditioned > plain + 2, (preconditioned, plain)
+
+
+def test_render_stops_once_converged():
+    model = get_model("auditory")
+    drone = synth.bowed_drone(SR, 1.0)
+    stats = analyse_style([(drone, SR)], model)
+    steps = []
+    out = render(drone, SR, model, stats, RenderSettings(iterations=50), progress=lambda f, loss: steps.append(f))
+    assert steps[-2] == pytest.approx(CONVERGENCE_CHECK_EVERY / 50)  # stopped at the first check
+    assert steps[-1] == 1.0
+    assert min(statistic_snr(model, torch.from_numpy(to_analysis_rate(out, SR, model)[0]), stats).values()) >= 30

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Callable, ClassVar, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Optional, Sequence
 
 import torch
 
@@ -93,6 +93,17 @@ class TextureModel(ABC):
         """Figures worth showing the user about how well ``x`` (an :meth:`analysis` output)
         matches ``target``; none by default (the auditory model gives per-group SNRs)."""
         return {}
+
+    def preconditioner(self, target: Stats, samples: int) -> Optional[torch.Tensor]:
+        """Gains ``[samples // 2 + 1]`` on the one-sided spectrum for waveform-domain optimisation,
+        or None (the default: optimise the samples as they are). A render optimises ``z`` with
+        ``x = irfft(rfft(z) · gains)``: the same minima, but steps scaled per frequency."""
+        return None
+
+    def converged(self, frames: torch.Tensor, target: Stats) -> bool:
+        """Whether ``frames`` (an :meth:`analysis` output) match ``target`` so well that a render
+        may stop before its last iteration; never, by default."""
+        return False
 
     @abstractmethod
     def loss(self, frames: torch.Tensor, target: Stats) -> torch.Tensor:

@@ -1,0 +1,26 @@
+"""The minimisers descend, and stop when their callback says so."""
+import pytest
+import torch
+
+from engine.optimise import adam, lbfgs
+
+
+def objective(x: torch.Tensor) -> tuple[float, torch.Tensor]:
+    scales = torch.linspace(1.0, 10.0, x.numel())
+    return float((scales * x.square()).sum()), 2 * scales * x
+
+
+@pytest.mark.parametrize("minimise", [lambda x, n, cb: lbfgs(objective, x, n, cb),
+                                      lambda x, n, cb: adam(objective, x, n, 0.05, cb)])
+def test_minimisers_descend_and_stop_when_the_callback_says_so(minimise):
+    x0 = torch.ones(50)
+    seen = []
+    full = minimise(x0, 40, lambda i, f, x: seen.append(i))
+    assert seen == list(range(40))
+    assert objective(full)[0] < 0.1 * objective(x0)[0]
+
+    seen.clear()
+    half = objective(x0)[0] / 2
+    stopped = minimise(x0, 40, lambda i, f, x: seen.append(i) or objective(x)[0] < half)
+    assert objective(stopped)[0] < half
+    assert len(seen) < 40 and seen == list(range(len(seen)))
