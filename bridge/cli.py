@@ -28,7 +28,8 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strength", type=float, default=defaults.strength,
                    help="0 keeps the content, 1 matches the style's statistics fully (default %(default)s)")
     p.add_argument("--iterations", type=int, default=None,
-                   help="optimiser iterations (default: the model's: 20 for kernel and random; auditory 300, stopping early once converged)")
+                   help="optimiser iterations (default: the model's: 20 for kernel and random; "
+                        "auditory 300, stopping early once converged)")
     p.add_argument("--domain", choices=["waveform", "spectrogram"], default=defaults.domain,
                    help="optimise samples directly, or the log-magnitude then Griffin-Lim (default %(default)s)")
     p.add_argument("--optimiser", choices=["lbfgs", "adam"], default=defaults.optimiser, help="(default %(default)s)")
