@@ -110,3 +110,15 @@ def test_render_stops_once_converged():
     assert steps[-2] == pytest.approx(CONVERGENCE_CHECK_EVERY / 50)  # stopped at the first check
     assert steps[-1] == 1.0
     assert min(statistic_snr(model, torch.from_numpy(to_analysis_rate(out, SR, model)[0]), stats).values()) >= 30
+
+
+def test_stereo_chunked_render_keeps_each_channels_level():
+    model = get_model("auditory")
+    left = synth.plucked_melody(SR, 1.8)[0]
+    content = np.stack([left, 0.25 * left[::-1]]).astype(np.float32)  # different material, quieter right
+    stats = analyse_style([(synth.rain(SR, 2.0), SR)], model)
+    out = render(content, SR, model, stats, RenderSettings(iterations=40, chunk_seconds=1.0,
+                                                           crossfade_seconds=0.2))
+    assert out.shape == content.shape and np.isfinite(out).all()
+    level = lambda a: np.sqrt(np.mean(a ** 2, axis=-1))  # noqa: E731
+    np.testing.assert_allclose(level(out) / level(out)[0], level(content) / level(content)[0], rtol=0.1)
