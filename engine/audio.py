@@ -7,6 +7,7 @@ renamed over it, so a crash or a kill never leaves a partial file under the requ
 """
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -137,7 +138,8 @@ def _encode(tmp_name: str, ext: str, data: np.ndarray, sample_rate: int) -> None
 
 
 def resample(data: np.ndarray, source_rate: int, target_rate: int, length: int | None = None) -> np.ndarray:
-    """Resample ``[channels, samples]`` with a windowed-sinc resampler, latency compensated.
+    """Resample ``[channels, samples]`` with a windowed-sinc resampler, latency compensated to a
+    fraction of a sample (so that a round trip gives back the signal below the lower Nyquist).
 
     The result has ``length`` samples (default ``round(samples * target / source)``).
     """
@@ -147,17 +149,59 @@ def resample(data: np.ndarray, source_rate: int, target_rate: int, length: int |
     if source_rate == target_rate:
         out = data
     else:
-        from pedalboard.io import StreamResampler
-
-        channels = []
-        for channel in np.asarray(data, dtype=np.float32):
-            r = StreamResampler(float(source_rate), float(target_rate), 1)
-            channels.append(np.concatenate([r.process(channel[None]), r.process(None)], axis=1)[0])
-        m = min(len(c) for c in channels)
-        out = np.stack([c[:m] for c in channels])
+        out = _stream_resample(data, source_rate, target_rate)
+        out = _fractional_shift(out, -_resampler_delay(source_rate, target_rate))
     if out.shape[1] < length:
         out = np.pad(out, ((0, 0), (0, length - out.shape[1])))
     return np.ascontiguousarray(out[:, :length], dtype=np.float32)
+
+
+def _stream_resample(data: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
+    """pedalboard's StreamResampler over each channel, flushed; it compensates its latency only
+    to a whole output sample."""
+    from pedalboard.io import StreamResampler
+
+    channels = []
+    for channel in np.asarray(data, dtype=np.float32):
+        r = StreamResampler(float(source_rate), float(target_rate), 1)
+        channels.append(np.concatenate([r.process(channel[None]), r.process(None)], axis=1)[0])
+    m = min(len(c) for c in channels)
+    return np.stack([c[:m] for c in channels])
+
+
+@functools.lru_cache(maxsize=64)
+def _resampler_delay(source_rate: int, target_rate: int) -> float:
+    """The delay (output samples) :func:`_stream_resample` leaves, from the phase slope of its
+    response to an impulse across the passband. Measured: 0.32 samples from 22.05 to 48 kHz and 0.4
+    back (uncorrected, a round trip of 8 kHz-wide noise came back with 70 % RMS error; corrected,
+    0.01 %); 0 for 2:1 ratios."""
+    ratio = target_rate / source_rate
+    impulse = np.zeros((1, 4096), np.float32)
+    impulse[0, 1024] = 1.0
+    response = _stream_resample(impulse, source_rate, target_rate)[0]
+    freqs = np.fft.rfftfreq(len(response))  # cycles per output sample
+    spectrum = np.fft.rfft(response) * np.exp(2j * np.pi * freqs * 1024 * ratio)  # less the ideal delay
+    band = freqs < 0.35 * min(1.0, 1.0 / ratio)
+    phase = np.unwrap(np.angle(spectrum[band]))
+    return float(-np.polyfit(2 * np.pi * freqs[band], phase, 1)[0])
+
+
+def _fractional_shift(data: np.ndarray, samples: float) -> np.ndarray:
+    """Delay ``data`` by ``samples`` (negative: advance), fractions included, by a phase ramp."""
+    if abs(samples) < 1e-3:
+        return data
+    n = data.shape[1]
+    ramp = np.exp(-2j * np.pi * np.fft.rfftfreq(n) * samples)
+    return np.fft.irfft(np.fft.rfft(data, axis=1) * ramp, n=n, axis=1).astype(np.float32)
+
+
+def round_trip_response(rate: int, analysis_rate: int, taps: int = 1025) -> np.ndarray:
+    """Impulse response (``taps`` samples, centred) of :func:`resample` from ``analysis_rate`` to
+    ``rate`` and back: what a render's change goes through between the optimiser and anyone who
+    analyses the delivered file again (it loses the last few hundred Hz below Nyquist)."""
+    impulse = np.zeros((1, taps), np.float32)
+    impulse[0, taps // 2] = 1.0
+    return resample(resample(impulse, analysis_rate, rate), rate, analysis_rate, taps)[0]
 
 
 def rms(data: np.ndarray) -> float:
