@@ -20,7 +20,10 @@ content's length, rate and channel count out. The steps:
    unchanged; at s = 1 the target is the style alone. Style match grows monotonically with s
    (measured in ``bench/quality.py``), for a fixed iteration budget.
 5. Only the *change* is resampled back and added to the original content, so whatever lies
-   above the analysis band (e.g. 11-22 kHz of a 44.1 kHz clip) is kept, not lost.
+   above the analysis band (e.g. 11-22 kHz of a 44.1 kHz clip) is kept, not lost. In the
+   waveform domain the loss already scores the change as that round trip leaves it (the
+   resampler drops the last few hundred Hz below the analysis Nyquist), so the delivered file
+   has the statistics the optimiser reached.
 6. The result is matched to the content's RMS level; a look-ahead limiter keeps peaks under
    -0.1 dBFS (see :func:`engine.audio.match_loudness`).
 """
@@ -32,7 +35,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from .audio import check_clip, match_loudness, resample, rms
+from .audio import check_clip, match_loudness, resample, rms, round_trip_response
 from .errors import GramophoneError
 from .models import Stats, TextureModel
 from .progress import CancelToken, ProgressCallback, check_cancel
@@ -150,6 +153,9 @@ def render(content: np.ndarray, sample_rate: int, model: TextureModel, style: St
         return content.astype(np.float32, copy=True)
     x = x * (REFERENCE_RMS / level)
 
+    response = None  # what resampling the change back does to it, when the rates differ
+    if settings.domain == "waveform" and sample_rate != model.sample_rate:
+        response = torch.from_numpy(round_trip_response(sample_rate, model.sample_rate)).to(device)
     chunks = _chunk_spans(x.shape[1], model, settings)
     fade = int(settings.crossfade_seconds * model.sample_rate)
     delta = np.zeros_like(x)
@@ -159,7 +165,7 @@ def render(content: np.ndarray, sample_rate: int, model: TextureModel, style: St
             report((index + done) / len(chunks), loss)
 
         piece = torch.from_numpy(x[:, start:stop]).to(device)
-        change = _render_chunk(piece, model, style, settings, chunk_progress, cancel, gen)
+        change = _render_chunk(piece, model, style, settings, chunk_progress, cancel, gen, response)
         delta[:, start:stop] += change.cpu().numpy() * _fade(start, stop, x.shape[1], fade)
     out = content + resample(delta * (level / REFERENCE_RMS), model.sample_rate, sample_rate,
                              content.shape[1])
@@ -170,8 +176,12 @@ def render(content: np.ndarray, sample_rate: int, model: TextureModel, style: St
 
 
 def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings: RenderSettings,
-                  progress: ProgressCallback, cancel: Optional[CancelToken], gen: torch.Generator) -> torch.Tensor:
-    """Optimise one chunk; return its change ``[channels, samples]`` at the analysis rate."""
+                  progress: ProgressCallback, cancel: Optional[CancelToken], gen: torch.Generator,
+                  response: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Optimise one chunk; return its change ``[channels, samples]`` at the analysis rate.
+
+    In the waveform domain the loss scores what the delivered file will hold: the content plus
+    the change as ``response`` (the resampling round trip's impulse response) leaves it."""
     cfg = model.stft
     length = x0.shape[1]
     padded = max(length, model.min_samples)  # enough for one patch / analysis window
@@ -184,9 +194,19 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
     if settings.domain == "waveform":
         gains = _stack_gains([model.preconditioner(t, padded) for t in targets])
         start = _precondition(x0p, gains, inverse=True)
+        round_trip = _response_spectrum(response, padded)
+
+        def signal(p: torch.Tensor, c: int) -> torch.Tensor:
+            """The output (channel ``c``, analysis rate) that the optimised variable stands for."""
+            y = _precondition(p, None if gains is None else gains[c:c + 1])
+            return _keep_level(y, x0p[c:c + 1]) if model.level_invariant else y
 
         def features(p: torch.Tensor, c: int) -> torch.Tensor:
-            return model.analysis(_precondition(p, None if gains is None else gains[c:c + 1]))
+            y = signal(p, c)
+            if round_trip is not None:
+                change = torch.fft.irfft(round_trip * torch.fft.rfft(y - x0p[c:c + 1]), n=padded)
+                y = x0p[c:c + 1] + change
+            return model.analysis(y)
     else:
         start = content_frames.contiguous()
 
@@ -220,7 +240,7 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
 
     with torch.no_grad():
         if settings.domain == "waveform":
-            y = _precondition(param, gains)
+            y = torch.cat([signal(param[c:c + 1], c) for c in range(param.shape[0])])
         else:
             magnitude = torch.expm1(param.detach().clamp_min(0))
             phase = None if settings.random_phase else torch.angle(stft(x0p, cfg))
@@ -234,6 +254,19 @@ def _keep_level(y: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
     at different levels and the stereo balance where the content had it."""
     level, ref = y.square().mean(-1, keepdim=True).sqrt(), reference.square().mean(-1, keepdim=True).sqrt()
     return torch.where(level > 1e-9, y * ref / level.clamp_min(1e-9), y)
+
+
+def _response_spectrum(response: Optional[torch.Tensor], samples: int) -> Optional[torch.Tensor]:
+    """Frequency response, for ``samples``-long signals, of a centred impulse response."""
+    if response is None:
+        return None
+    centre = response.shape[0] // 2
+    k = min(centre, (samples - 1) // 2)
+    h = torch.zeros(samples, dtype=response.dtype, device=response.device)
+    h[:k + 1] = response[centre:centre + k + 1]
+    if k:
+        h[-k:] = response[centre - k:centre]
+    return torch.fft.rfft(h)
 
 
 def _stack_gains(gains: list[Optional[torch.Tensor]]) -> Optional[torch.Tensor]:

@@ -4,7 +4,8 @@ import os
 import numpy as np
 import pytest
 
-from engine.audio import PEAK_CEILING, limit_peaks, match_loudness, read_audio, resample, rms, write_audio
+from engine.audio import (PEAK_CEILING, limit_peaks, match_loudness, read_audio, resample, rms, round_trip_response,
+                          write_audio)
 from engine.errors import GramophoneError
 
 
@@ -75,6 +76,18 @@ def test_resampling_round_trip_gives_the_signal_back(rate):
     back = resample(resample(x, rate, 22_050), 22_050, rate, n)
     inner = slice(1000, -1000)
     assert rms(back[:, inner] - x[:, inner]) < 0.01 * rms(x)
+
+
+def test_round_trip_response_predicts_the_round_trip():
+    rng = np.random.default_rng(2)
+    change = rng.standard_normal((1, 22_050)).astype(np.float32)
+    actual = resample(resample(change, 22_050, 44_100), 44_100, 22_050, change.shape[1])
+    h = round_trip_response(44_100, 22_050)
+    predicted = np.real(np.fft.ifft(np.fft.fft(change[0]) * np.fft.fft(np.roll(np.pad(h, (0, 22_050 - len(h))),
+                                                                               -(len(h) // 2)))))
+    inner = slice(1000, -1000)
+    assert rms(actual[0, inner] - predicted[inner]) < 0.01 * rms(change)
+    assert rms(actual[0, inner] - change[0, inner]) > 0.05 * rms(change)  # and the loss is real
 
 
 def test_loudness_is_matched_without_clipping():

@@ -32,6 +32,9 @@ class TextureModel(ABC):
     #: optimise either the samples or the spectrogram; "waveform": statistics of the samples
     #: ``[samples]`` themselves (waveform domain only).
     input: ClassVar[str] = "spectrogram"
+    #: True when the loss ignores the level of what it scores: a render then holds each channel
+    #: at its content's level while optimising, so the level cannot drift.
+    level_invariant: ClassVar[bool] = False
     #: Optimiser iterations a render uses when the caller does not say (measured per model).
     default_iterations: ClassVar[int] = 20
 
