@@ -190,7 +190,6 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
         content_frames = model.analysis(x0p)
         targets = [_target(model, style, f, settings.strength) for f in content_frames]
 
-    gains = None
     if settings.domain == "waveform":
         gains = _stack_gains([model.preconditioner(t, padded) for t in targets])
         start = _precondition(x0p, gains, inverse=True)
