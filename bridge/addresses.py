@@ -53,6 +53,7 @@ RENDER_OPTIONS = {
     "seed": ("i", "default 0"),
     "domain": ("s", "waveform (default) or spectrogram"),
     "optimiser": ("s", "lbfgs (default) or adam"),
+    "peaks": ("s", "limit (default: the content's loudness, peaks limited) or scale (turned down instead)"),
     "reply_port": ("i", "also send this job's replies to this port on the sender's host"),
     "audition": ("i", "1: play the result on the server's audio output when done"),
 }

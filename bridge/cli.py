@@ -14,6 +14,7 @@ from typing import Optional, Sequence
 import engine
 from engine import GramophoneError, RenderCancelled, RenderSettings, get_model
 from engine.preset_store import PresetStore
+from engine.render import PEAK_MODES
 from engine.progress import CancelToken
 
 from .addresses import DEFAULT_PORT, DEFAULT_REPLY_PORT
@@ -33,6 +34,9 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--domain", choices=["waveform", "spectrogram"], default=defaults.domain,
                    help="optimise samples directly, or the log-magnitude then Griffin-Lim (default %(default)s)")
     p.add_argument("--optimiser", choices=["lbfgs", "adam"], default=defaults.optimiser, help="(default %(default)s)")
+    p.add_argument("--peaks", choices=list(PEAK_MODES), default=defaults.peaks,
+                   help="limit: the content's loudness, peaks held by a limiter; scale: turned down instead, "
+                        "transients untouched (default %(default)s)")
     p.add_argument("--seed", type=int, default=defaults.seed, help="seed for random phase (default %(default)s)")
     p.add_argument("--random-phase", action="store_true", help="spectrogram domain: start Griffin-Lim from random phase")
     p.add_argument("--device", default=defaults.device, help="auto, cpu or cuda (default %(default)s)")
@@ -55,7 +59,8 @@ def _model(name: str, args: argparse.Namespace):
 
 def _settings(args: argparse.Namespace) -> RenderSettings:
     return RenderSettings(strength=args.strength, iterations=args.iterations, seed=args.seed, domain=args.domain,
-                          optimiser=args.optimiser, device=args.device, random_phase=args.random_phase).validated()
+                          optimiser=args.optimiser, device=args.device, random_phase=args.random_phase,
+                          peaks=args.peaks).validated()
 
 
 class _Parser(argparse.ArgumentParser):

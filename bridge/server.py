@@ -169,7 +169,8 @@ class GramophoneServer:
         settings = RenderSettings(strength=opts.get("strength", 1.0),
                                   iterations=opts.get("iterations"),
                                   seed=opts.get("seed", 0), domain=opts.get("domain", "waveform"),
-                                  optimiser=opts.get("optimiser", "lbfgs"), device=self.device).validated()
+                                  optimiser=opts.get("optimiser", "lbfgs"), peaks=opts.get("peaks", "limit"),
+                                  device=self.device).validated()
         job = Job(a["id"], content, output, model, preset.stats, settings, targets, bool(opts.get("audition", 0)))
         position = self.queue.submit(job)
         self._send(targets, "queued", job.id, position)

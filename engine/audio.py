@@ -208,14 +208,19 @@ def rms(data: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(data, dtype=np.float64)))) if data.size else 0.0
 
 
-def match_loudness(output: np.ndarray, reference: np.ndarray, sample_rate: int) -> np.ndarray:
+def match_loudness(output: np.ndarray, reference: np.ndarray, sample_rate: int, limit: bool = True) -> np.ndarray:
     """Bring ``output`` to the RMS level of ``reference`` without ever exceeding :data:`PEAK_CEILING`.
 
-    Peaks the gain would push over the ceiling are held down by :func:`limit_peaks` (a
-    transparent look-ahead limiter) instead of turning the whole clip down.
+    With ``limit``, peaks the gain would push over the ceiling are held down by
+    :func:`limit_peaks` (a transparent look-ahead limiter): the loudness always matches. Without
+    it, the whole clip is turned down just enough instead: transients keep their shape (what
+    texture statistics measure), and a high-crest texture comes out quieter than the reference.
     """
     target = rms(reference)
     out = np.asarray(output, dtype=np.float32)
+    if not limit:
+        level, peak = rms(out), float(np.abs(out).max()) if out.size else 0.0
+        return out if level <= 1e-12 else out * min(target / level, PEAK_CEILING / peak)
     for _ in range(4):  # limiting lowers the RMS a little; further passes make up for it
         level = rms(out)
         if level <= 1e-12:

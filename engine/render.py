@@ -25,7 +25,8 @@ content's length, rate and channel count out. The steps:
    resampler drops the last few hundred Hz below the analysis Nyquist), so the delivered file
    has the statistics the optimiser reached.
 6. The result is matched to the content's RMS level; a look-ahead limiter keeps peaks under
-   -0.1 dBFS (see :func:`engine.audio.match_loudness`).
+   -0.1 dBFS, or with ``peaks="scale"`` the whole clip is turned down instead (see
+   :func:`engine.audio.match_loudness`).
 """
 from __future__ import annotations
 
@@ -46,6 +47,8 @@ from .spectral import griffin_lim, stft
 REFERENCE_RMS = 0.1
 DOMAINS = ("waveform", "spectrogram")
 OPTIMISERS = ("lbfgs", "adam")
+#: How the output's peaks are kept under -0.1 dBFS (see :func:`engine.audio.match_loudness`).
+PEAK_MODES = ("limit", "scale")
 #: How often (iterations) a render asks the model whether it has converged.
 CONVERGENCE_CHECK_EVERY = 10
 #: Adam's step, relative to the RMS of what is optimised (samples or log-magnitudes).
@@ -70,6 +73,8 @@ class RenderSettings:
     chunk_seconds: float = 30.0
     crossfade_seconds: float = 0.5
     match_loudness: bool = True
+    #: "limit": loudness matched, peaks held by a limiter; "scale": turned down instead.
+    peaks: str = "limit"
 
     def validated(self) -> "RenderSettings":
         """Return self, or raise :class:`GramophoneError` naming the first bad setting."""
@@ -82,6 +87,8 @@ class RenderSettings:
         if self.optimiser not in OPTIMISERS:
             raise GramophoneError(f"optimiser must be one of {', '.join(OPTIMISERS)}, got '{self.optimiser}'",
                                   "bad_parameter")
+        if self.peaks not in PEAK_MODES:
+            raise GramophoneError(f"peaks must be one of {', '.join(PEAK_MODES)}, got '{self.peaks}'", "bad_parameter")
         if self.chunk_seconds < 1.0 or not 0.0 <= self.crossfade_seconds < self.chunk_seconds / 2:
             raise GramophoneError("chunk_seconds must be >= 1 and crossfade_seconds in [0, chunk_seconds/2)",
                                   "bad_parameter")
@@ -170,7 +177,7 @@ def render(content: np.ndarray, sample_rate: int, model: TextureModel, style: St
     out = content + resample(delta * (level / REFERENCE_RMS), model.sample_rate, sample_rate,
                              content.shape[1])
     if settings.match_loudness:
-        out = match_loudness(out, content, sample_rate)
+        out = match_loudness(out, content, sample_rate, limit=settings.peaks == "limit")
     report(1.0, float("nan"))
     return out.astype(np.float32)
 

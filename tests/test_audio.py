@@ -109,6 +109,19 @@ def test_loudness_match_limits_peaks_even_when_the_level_is_already_right():
     assert rms(out) == pytest.approx(rms(loud), rel=0.02)
 
 
+def test_loudness_match_without_limiting_turns_the_whole_clip_down():
+    rng = np.random.default_rng(0)
+    reference = (0.2 * rng.standard_normal((2, 44_100))).clip(-1, 1).astype(np.float32)
+    spiky = (0.01 * rng.standard_normal((2, 44_100))).astype(np.float32)
+    spiky[:, ::10_000] = 0.3
+    out = match_loudness(spiky, reference, 44_100, limit=False)
+    assert np.abs(out).max() == pytest.approx(PEAK_CEILING, rel=1e-5)
+    np.testing.assert_allclose(out, spiky * (out[0, 0] / spiky[0, 0]), rtol=1e-5, atol=1e-7)  # one gain: shape kept
+    assert rms(out) < rms(reference)
+    quiet = 0.5 * reference
+    assert rms(match_loudness(quiet, reference, 44_100, limit=False)) == pytest.approx(rms(reference), rel=1e-4)
+
+
 def test_limiter_leaves_quiet_audio_alone():
     x = np.full((1, 1000), 0.5, np.float32)
     assert np.array_equal(limit_peaks(x, 44_100), x)

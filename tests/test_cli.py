@@ -22,7 +22,8 @@ def test_render_writes_output_and_prints_its_path(tmp_path, melody, rain, capsys
 def test_two_styles_and_options(tmp_path, melody, rain):
     content, style = write_wav(tmp_path / "c.wav", melody), write_wav(tmp_path / "s.wav", rain)
     args = ["render", str(content), "--style", str(style), "--style", str(content), "-o", str(tmp_path / "o.flac"),
-            "--iterations", "2", "--strength", "0.5", "--domain", "spectrogram", "--seed", "3", "--device", "cpu"]
+            "--iterations", "2", "--strength", "0.5", "--domain", "spectrogram", "--seed", "3", "--device", "cpu",
+            "--peaks", "scale"]
     assert main(args) == 0
 
 

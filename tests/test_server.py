@@ -155,6 +155,7 @@ def test_progress_at_least_once_a_second(client, work, tmp_path):
     (["j", "CLIP", "rain", "OUT", "strength", 3.0], "bad_parameter"),
     (["j", "CLIP", "rain", "OUT", "iterations", 0], "bad_parameter"),
     (["j", "CLIP", "rain", "OUT", "domain", "mel"], "bad_parameter"),
+    (["j", "CLIP", "rain", "OUT", "peaks", "loud"], "bad_parameter"),
     (["j", "CLIP", "rain", "OUT", "colour", "red"], "bad_args"),
     (["j", "CLIP", "rain", "OUT", "strength"], "bad_args"),
     (["j", "CLIP", "rain", "OUT", "strength", "high"], "bad_args"),
