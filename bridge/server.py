@@ -31,6 +31,8 @@ from .jobs import Job, RenderQueue, Target
 from .paths import PathPolicy
 
 log = logging.getLogger("gramophone.server")
+#: OSC render options that are RenderSettings fields (reply_port and audition are the server's own).
+SETTING_OPTIONS = tuple(k for k in A.RENDER_OPTIONS if k not in ("reply_port", "audition"))
 MAX_PACKET = 65_536
 
 
@@ -166,11 +168,8 @@ class GramophoneServer:
         preset = self.store.load(a["preset"])
         model = self._model_for(preset)
         output = self.policy.writable(a["out_path"], content)
-        settings = RenderSettings(strength=opts.get("strength", 1.0),
-                                  iterations=opts.get("iterations"),
-                                  seed=opts.get("seed", 0), domain=opts.get("domain", "waveform"),
-                                  optimiser=opts.get("optimiser", "lbfgs"), peaks=opts.get("peaks", "limit"),
-                                  device=self.device).validated()
+        chosen = {k: v for k, v in opts.items() if k in SETTING_OPTIONS}  # the rest keep RenderSettings' defaults
+        settings = RenderSettings(device=self.device, **chosen).validated()
         job = Job(a["id"], content, output, model, preset.stats, settings, targets, bool(opts.get("audition", 0)))
         position = self.queue.submit(job)
         self._send(targets, "queued", job.id, position)

@@ -198,7 +198,8 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
         targets = [_target(model, style, f, settings.strength) for f in content_frames]
 
     if settings.domain == "waveform":
-        gains = _stack_gains([model.preconditioner(t, padded) for t in targets])
+        per_channel = [model.preconditioner(t, padded) for t in targets]
+        gains = None if per_channel[0] is None else torch.stack(per_channel)
         start = _precondition(x0p, gains, inverse=True)
         round_trip = _response_spectrum(response, padded)
 
@@ -273,11 +274,6 @@ def _response_spectrum(response: Optional[torch.Tensor], samples: int) -> Option
     if k:
         h[-k:] = response[centre - k:centre]
     return torch.fft.rfft(h)
-
-
-def _stack_gains(gains: list[Optional[torch.Tensor]]) -> Optional[torch.Tensor]:
-    """Per-channel preconditioner gains ``[channels, bins]``, or None when the model has none."""
-    return None if gains[0] is None else torch.stack(gains)
 
 
 def _precondition(x: torch.Tensor, gains: Optional[torch.Tensor], inverse: bool = False) -> torch.Tensor:
