@@ -9,8 +9,8 @@ import tempfile
 
 import numpy as np
 
-from engine import synth
-from engine.audio import read_audio, resample
+from gramophone.engine import synth
+from gramophone.engine.audio import read_audio, resample
 
 SENTENCE = ("The quick brown fox jumps over the lazy dog, while the rain keeps falling "
             "on the old tin roof of the music room.")

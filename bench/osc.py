@@ -1,7 +1,7 @@
 """OSC benchmark: ping round trip (p50/p99) idle and while a render runs, and the time from a
 render request to its `queued` reply, against a real `gramophone serve` process.
 
-    .venv/bin/python bench/osc.py
+    .venv/bin/python -m bench.osc
 """
 from __future__ import annotations
 
@@ -13,14 +13,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
-from bench.common import machine, save_json  # noqa: E402
-from engine import synth  # noqa: E402
-from engine.audio import write_audio  # noqa: E402
-from oscclient import Client  # noqa: E402
-from serverprocess import free_port  # noqa: E402
+from bench.common import machine, save_json
+from gramophone.engine import synth
+from gramophone.engine.audio import write_audio
+from gramophone.bridge.osc_client import Client, free_port
 
 PINGS = 500
 
@@ -43,7 +40,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         clip = write_audio(Path(tmp) / "clip.wav", synth.plucked_melody(44_100, 10.0), 44_100)
         port = free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "bridge.cli", "--preset-dir", f"{tmp}/user", "serve",
+        proc = subprocess.Popen([sys.executable, "-m", "gramophone", "--preset-dir", f"{tmp}/user", "serve",
                                  "--port", str(port), "--reply-port", "0", "--allow-dir", tmp],
                                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = Client(("127.0.0.1", port))

@@ -1,8 +1,8 @@
 """Quality benchmark: style match and content preservation for every model, domain and a few
 strengths, on several content/style pairs, plus spectrogram PNGs of one pair.
 
-    .venv/bin/python bench/quality.py                       # every model (see PLAN)
-    .venv/bin/python bench/quality.py --models kernel       # one model
+    .venv/bin/python -m bench.quality                       # every model (see PLAN)
+    .venv/bin/python -m bench.quality --models kernel       # one model
 
 Style match is ``engine.metrics.style_distance`` (texture statistics of the output against the
 style's, relative to the content's: 1 = untouched, 0 = the style's statistics), computed with
@@ -15,18 +15,16 @@ be downloaded; pass real ones with ``--weights-vgg19``/``--weights-soundnet``.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import OUT, machine, save_json  # noqa: E402
-from bench.material import pairs  # noqa: E402
-from bench.pngspec import spectrogram_image, stacked, write_png  # noqa: E402
-from engine import RenderSettings, analyse_style, get_model, render  # noqa: E402
-from engine.metrics import content_preservation, style_distance  # noqa: E402
-from engine.pipeline import report_on  # noqa: E402
+from bench.common import OUT, machine, save_json
+from bench.material import pairs
+from bench.pngspec import spectrogram_image, stacked, write_png
+from gramophone.engine import RenderSettings, analyse_style, get_model, render
+from gramophone.engine.metrics import content_preservation, style_distance
+from gramophone.engine.pipeline import report_on
 
 SR = 22_050
 #: model -> (domains, strengths); the pretrained nets are slow, so they get one setting each

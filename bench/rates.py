@@ -2,19 +2,17 @@
 against the same model at 44.1 kHz (n_fft 4096, hop 1024: the same window and hop in seconds),
 on 10 s of 44.1 kHz audio: time, style match and content kept, in one run.
 
-    .venv/bin/python bench/rates.py
+    .venv/bin/python -m bench.rates
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import machine, timed  # noqa: E402
-from bench.material import pairs  # noqa: E402
-from engine import RenderSettings, analyse_style, get_model, render  # noqa: E402
-from engine.metrics import content_preservation, style_distance  # noqa: E402
+from bench.common import machine, timed
+from bench.material import pairs
+from gramophone.engine import RenderSettings, analyse_style, get_model, render
+from gramophone.engine.metrics import content_preservation, style_distance
 
 SR = 44_100
 

@@ -1,7 +1,7 @@
 """Speed benchmark: the default render against the paper's configuration, in one run.
 
-    .venv/bin/python bench/speed.py                       # paper budgets 10, 30, 100, 300 iterations
-    .venv/bin/python bench/speed.py --budgets 10 30       # quicker
+    .venv/bin/python -m bench.speed                       # paper budgets 10, 30, 100, 300 iterations
+    .venv/bin/python -m bench.speed --budgets 10 30       # quicker
 
 The clip is 10 s of mono 44.1 kHz (a plucked melody) in the style of 10 s of rain. The paper
 configuration: the 4096-filter random net on log1p STFT at 22.05 kHz (n_fft 2048, hop 512) with
@@ -22,16 +22,15 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import torch  # noqa: E402
+import torch
 
-from bench.common import machine, save_json, timed  # noqa: E402
-from engine import RenderSettings, analyse_style, get_model, render, synth  # noqa: E402
-from engine.metrics import content_preservation, style_distance  # noqa: E402
-from engine.models.random_net import RandomNetModel  # noqa: E402
-from engine.render import to_analysis_rate  # noqa: E402
-from engine.spectral import log_magnitude  # noqa: E402
+from bench.common import machine, save_json, timed
+from gramophone.engine import RenderSettings, analyse_style, get_model, render, synth
+from gramophone.engine.metrics import content_preservation, style_distance
+from gramophone.engine.models.random_net import RandomNetModel
+from gramophone.engine.render import to_analysis_rate
+from gramophone.engine.spectral import log_magnitude
 
 SR = 44_100
 PAPER_GRIFFIN_LIM = 500

@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-import engine
-from engine import GramophoneError, RenderCancelled, RenderSettings, get_model
-from engine.preset_store import PresetStore
-from engine.render import PEAK_MODES
-from engine.progress import CancelToken
+from .. import engine
+from ..engine import GramophoneError, RenderCancelled, RenderSettings, get_model
+from ..engine.preset_store import PresetStore
+from ..engine.render import PEAK_MODES
+from ..engine.progress import CancelToken
 
 from .addresses import DEFAULT_PORT, DEFAULT_REPLY_PORT
 from .progress_bar import ProgressBar
@@ -132,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _render(content: str, styles: Optional[Sequence[str]], output: str, args: argparse.Namespace) -> int:
-    from engine.pipeline import render_file, style_from_files
+    from ..engine.pipeline import render_file, style_from_files
 
     settings = _settings(args)
     if getattr(args, "preset", None):
@@ -159,8 +159,8 @@ def _render(content: str, styles: Optional[Sequence[str]], output: str, args: ar
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from engine import synth
-    from engine.audio import write_audio
+    from ..engine import synth
+    from ..engine.audio import write_audio
 
     folder = Path(args.output_dir).resolve()
     folder.mkdir(parents=True, exist_ok=True)
@@ -172,7 +172,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _preset(args: argparse.Namespace) -> int:
-    from engine import presets
+    from ..engine import preset_format
 
     store = PresetStore(args.preset_dir)
     action = args.preset_command
@@ -180,7 +180,7 @@ def _preset(args: argparse.Namespace) -> int:
         import time
 
         started = time.perf_counter()
-        preset = presets.create(args.name, args.style_files, _model(args.model, args), args.description)
+        preset = preset_format.create(args.name, args.style_files, _model(args.model, args), args.description)
         path = store.save(preset, force=args.force)
         print(path)
         print(f"created preset '{args.name}' ({args.model}) in {time.perf_counter() - started:.2f} s", file=sys.stderr)
@@ -194,7 +194,7 @@ def _preset(args: argparse.Namespace) -> int:
             print(f"no presets yet (user folder: {store.user_dir})", file=sys.stderr)
     elif action == "show":
         entry = store.find(args.name)
-        meta = presets.read_metadata(entry.path)
+        meta = preset_format.read_metadata(entry.path)
         print(f"name:        {meta['name']} ({entry.origin}, {entry.path})")
         print(f"description: {meta['description']}")
         print(f"model:       {meta['model']}  " + ", ".join(f"{k}={v}" for k, v in meta["params"].items()))
@@ -210,7 +210,7 @@ def _preset(args: argparse.Namespace) -> int:
     elif action == "delete":
         print(f"deleted {store.delete(args.name)}")
     elif action == "blend":
-        preset = presets.blend(args.name, store.load(args.a), store.load(args.b), args.weight, args.description)
+        preset = preset_format.blend(args.name, store.load(args.a), store.load(args.b), args.weight, args.description)
         print(store.save(preset, force=args.force))
     return 0
 

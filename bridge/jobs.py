@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from engine import RenderCancelled, RenderSettings
-from engine.errors import GramophoneError
-from engine.pipeline import render_file
-from engine.models import Stats, TextureModel
-from engine.progress import CancelToken
+from ..engine import RenderCancelled, RenderSettings
+from ..engine.errors import GramophoneError
+from ..engine.pipeline import render_file
+from ..engine.models import Stats, TextureModel
+from ..engine.progress import CancelToken
 
 Target = tuple[str, int]
 #: notify(job, event, *args): event is "progress", "done", "error" or "cancelled"

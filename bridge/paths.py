@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterable
 
-from engine.audio import WRITE_EXTENSIONS
-from engine.errors import GramophoneError
+from ..engine.audio import WRITE_EXTENSIONS
+from ..engine.errors import GramophoneError
 
 
 def default_allowed_dirs() -> list[Path]:

@@ -19,12 +19,12 @@ from typing import Any, Callable, Iterable, Optional
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket, ParseError
 
-import engine
-from engine import RenderSettings
-from engine.audio import probe_audio
-from engine.errors import GramophoneError
-from engine.preset_store import PresetStore
-from engine.render import resolve_device
+from .. import engine
+from ..engine import RenderSettings
+from ..engine.audio import probe_audio
+from ..engine.errors import GramophoneError
+from ..engine.preset_store import PresetStore
+from ..engine.render import resolve_device
 
 from . import addresses as A
 from .jobs import Job, RenderQueue, Target
@@ -41,7 +41,7 @@ class GramophoneServer:
                  allowed_dirs: Iterable[str | Path] = (), store: Optional[PresetStore] = None,
                  device: str = "auto", max_queue: int = 8, weights: Iterable[str | Path] = (),
                  max_seconds: float = 900.0) -> None:
-        from engine.models.weights import file_sha256
+        from ..engine.models.weights import file_sha256
 
         self.policy = PathPolicy(allowed_dirs)
         self.max_seconds = max_seconds  # longer clips are refused: their audio would not fit in memory safely
@@ -203,7 +203,7 @@ class GramophoneServer:
         self._send(targets, "presets/end", len(entries))
 
     def _preset_show(self, sender: Target, a: dict) -> None:
-        from engine.presets import read_metadata
+        from ..engine.preset_format import read_metadata
 
         entry = self.store.find(a["name"])
         meta = read_metadata(entry.path)
@@ -212,13 +212,13 @@ class GramophoneServer:
                    seconds, entry.path.stat().st_size, meta["stats_sha256"])
 
     def _preset_create(self, sender: Target, a: dict) -> None:
-        from engine import get_model, presets
+        from ..engine import get_model, preset_format
 
         targets = self._targets(sender)
         opts = a["options"]
         style = self.policy.readable(a["style_path"], "style")
         self._check_length(style, "style")
-        presets.check_name(a["name"])
+        preset_format.check_name(a["name"])
         weights = opts.get("weights")
         if weights is None:
             extra = {}
@@ -233,7 +233,7 @@ class GramophoneServer:
             error = f"{A.PREFIX}/preset/create"
             try:
                 model = get_model(opts.get("model", engine.DEFAULT_MODEL), **extra)
-                preset = presets.create(a["name"], [style], model, opts.get("description", ""))
+                preset = preset_format.create(a["name"], [style], model, opts.get("description", ""))
                 self.store.save(preset, force=bool(opts.get("force", 0)))
                 reply: tuple = ("preset/created", a["name"])
             except GramophoneError as exc:

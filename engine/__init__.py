@@ -3,7 +3,7 @@
 The engine is a library of pure functions (tensors or arrays in, arrays out) plus audio file
 I/O; it never imports the OSC bridge. Typical use::
 
-    from engine import get_model, analyse_style, render, RenderSettings
+    from gramophone.engine import get_model, analyse_style, render, RenderSettings
     model = get_model("kernel")
     style = analyse_style([(style_audio, 44100)], model)
     out = render(content_audio, 44100, model, style, RenderSettings(strength=0.8))
@@ -14,7 +14,7 @@ from .progress import CancelToken
 from . import synth
 from .render import RenderSettings, analyse_style, render
 
-__version__ = "0.1.0"
+from .. import __version__
 
 __all__ = ["__version__", "synth", "CancelToken", "DEFAULT_MODEL", "GramophoneError", "MODELS", "RenderCancelled",
            "RenderSettings", "analyse_style", "get_model", "render"]

@@ -1,6 +1,7 @@
 """Where presets live: the shipped library (read-only) and the user's own folder.
 
-* Shipped presets: ``presets/`` beside the engine (override with ``GRAMOPHONE_SHIPPED_PRESETS``).
+* Shipped presets: the package data :mod:`gramophone.presets`, found with :mod:`importlib.resources`
+  so an installed wheel finds them (override with ``GRAMOPHONE_SHIPPED_PRESETS``).
 * User presets: ``GRAMOPHONE_PRESETS`` if set, else the platform's per-user data folder:
   ``$XDG_DATA_HOME/gramophone/presets`` (``~/.local/share/...``) on Linux,
   ``~/Library/Application Support/Gramophone/Presets`` on macOS,
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from .presets import EXTENSION, Preset, PresetError, check_name, load, read_metadata, save
+from .preset_format import EXTENSION, Preset, PresetError, check_name, load, read_metadata, save
 
 SHIPPED = "shipped"
 USER = "user"
@@ -36,7 +37,11 @@ def default_user_dir() -> Path:
 
 def default_shipped_dir() -> Path:
     env = os.environ.get("GRAMOPHONE_SHIPPED_PRESETS")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "presets"
+    if env:
+        return Path(env)
+    from importlib.resources import files
+
+    return Path(str(files("gramophone.presets")))
 
 
 @dataclass(frozen=True)

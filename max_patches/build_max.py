@@ -1,7 +1,7 @@
 """Write the Max patches (gramophone.maxpat, and gramophone_m4l.maxpat for Max for Live) from
 one description, so both speak the server's OSC address table the same way.
 
-    .venv/bin/python max_patches/build_max.py
+    .venv/bin/python -m gramophone.clients.build_max
 
 tests/test_host_clients.py parses the results, checks every box, line and OSC message
 against the server's table, and checks these files are what this script writes.

@@ -1,6 +1,6 @@
 """Write gramophone.pd, the Pure Data (vanilla) client abstraction, from a readable description.
 
-    .venv/bin/python max_patches/build_pd.py
+    .venv/bin/python -m gramophone.clients.build_pd
 
 Pd files number objects by their order; describing the patch by names here and numbering it
 on output keeps the connections right. tests/test_host_clients.py checks the file is current.

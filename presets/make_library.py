@@ -1,6 +1,6 @@
 """Regenerate the shipped preset library from the engine's own synthesised textures.
 
-    .venv/bin/python presets/make_library.py
+    .venv/bin/python -m gramophone.presets.make_library
 
 Every sound is made by ``engine/synth.py`` from a fixed seed, so the library is reproducible
 and free to redistribute under the project's licence (GPL-3.0-or-later). Each preset is the
@@ -8,13 +8,11 @@ and free to redistribute under the project's licence (GPL-3.0-or-later). Each pr
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
 
-from engine import get_model, presets, synth  # noqa: E402
+from gramophone.engine import get_model, preset_format, synth
 
 SECONDS, RATE = 12.0, 44_100
 #: name -> (texture in engine.synth.TEXTURES, description)
@@ -36,9 +34,9 @@ def main() -> None:
         clip = synth.TEXTURES[texture](RATE, SECONDS)
         source = {"file": f"engine.synth.{synth.TEXTURES[texture].__name__}(seed=0)",
                   "licence": "GPL-3.0-or-later (synthesised by Gramophone)"}
-        preset = presets.from_clips(name, [(clip, RATE)], [source], model, description)
+        preset = preset_format.from_clips(name, [(clip, RATE)], [source], model, description)
         preset.created = "reproducible build"
-        path = presets.save(preset, HERE / f"{name}{presets.EXTENSION}")
+        path = preset_format.save(preset, HERE / f"{name}{preset_format.EXTENSION}")
         print(f"{path.name}: {path.stat().st_size / 1e6:.2f} MB")
 
 

@@ -8,9 +8,9 @@ import pytest
 import soundfile as sf
 import torch
 
-from engine import synth
-from engine.models import get_model
-from engine.render import analyse_style
+from gramophone.engine import synth
+from gramophone.engine.models import get_model
+from gramophone.engine.render import analyse_style
 
 SR = 22_050
 

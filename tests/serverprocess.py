@@ -1,21 +1,14 @@
-"""Start the real `gramophone serve` in a subprocess for tests (and bench/osc.py)."""
+"""Start the real `gramophone serve` in a subprocess for tests ."""
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from oscclient import Client
+from gramophone.bridge.osc_client import Client, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ServerProcess:
@@ -23,7 +16,7 @@ class ServerProcess:
         self.port = free_port()
         self.log = open(tmp_path / "server.log", "w+")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bridge.cli", "--preset-dir", str(tmp_path / "user"), "serve", "--port",
+            [sys.executable, "-m", "gramophone", "--preset-dir", str(tmp_path / "user"), "serve", "--port",
              str(self.port), "--reply-port", "0", "--allow-dir", str(tmp_path)],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
         client = Client(("127.0.0.1", self.port))

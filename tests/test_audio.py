@@ -4,9 +4,9 @@ import os
 import numpy as np
 import pytest
 
-from engine.audio import (PEAK_CEILING, limit_peaks, match_loudness, read_audio, resample, rms, round_trip_response,
+from gramophone.engine.audio import (PEAK_CEILING, limit_peaks, match_loudness, read_audio, resample, rms, round_trip_response,
                           write_audio)
-from engine.errors import GramophoneError
+from gramophone.engine.errors import GramophoneError
 
 
 @pytest.mark.parametrize("ext", [".wav", ".flac", ".aiff", ".ogg", ".mp3"])

@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine import RenderSettings, analyse_style, get_model, render, synth
-from engine.errors import GramophoneError
-from engine.models.auditory import CONVERGED_SNR_DB, GROUPS, erb_number, half_cosine_bank, statistic_snr
-from engine.render import CONVERGENCE_CHECK_EVERY, to_analysis_rate
+from gramophone.engine import RenderSettings, analyse_style, get_model, render, synth
+from gramophone.engine.errors import GramophoneError
+from gramophone.engine.models.auditory import CONVERGED_SNR_DB, GROUPS, erb_number, half_cosine_bank, statistic_snr
+from gramophone.engine.render import CONVERGENCE_CHECK_EVERY, to_analysis_rate
 
 SR = 22_050
 

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from engine import RenderSettings
-from engine.audio import read_audio
-from engine.errors import GramophoneError
-from engine.pipeline import render_file, style_from_files
+from gramophone.engine import RenderSettings
+from gramophone.engine.audio import read_audio
+from gramophone.engine.errors import GramophoneError
+from gramophone.engine.pipeline import render_file, style_from_files
 
 from conftest import SR, write_wav
 

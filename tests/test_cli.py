@@ -4,8 +4,8 @@ import sys
 
 import numpy as np
 
-from bridge.cli import main
-from engine.audio import read_audio
+from gramophone.bridge.cli import main
+from gramophone.engine.audio import read_audio
 
 from conftest import write_wav
 
@@ -36,7 +36,7 @@ def test_user_errors_are_one_line_without_traceback(tmp_path, melody):
              ["render", str(content), "-o", str(tmp_path / "o.wav")],  # no style: an argparse usage error
              ["render", str(content), "--style", str(content), "-o", str(tmp_path / "o.wav"), "--iterations", "x"]]
     for argv in cases:
-        proc = subprocess.run([sys.executable, "-m", "bridge.cli", *argv], capture_output=True, text=True)
+        proc = subprocess.run([sys.executable, "-m", "gramophone", *argv], capture_output=True, text=True)
         assert proc.returncode == 2, proc.stderr
         assert "Traceback" not in proc.stderr
         assert proc.stderr.strip().startswith("gramophone") and ": error:" in proc.stderr

@@ -5,20 +5,18 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from bridge import addresses as A
-from engine.audio import read_audio
+from gramophone.bridge import addresses as A
+from gramophone.engine.audio import read_audio
 
-from serverprocess import free_port
+from gramophone.bridge.osc_client import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PATCHES = ROOT / "max_patches"
-sys.path.insert(0, str(PATCHES))
 
 # Every Max object or UI class the patches may use.
 KNOWN_MAX_OBJECTS = {
@@ -94,13 +92,12 @@ def test_max_patch_speaks_the_servers_address_table(path):
 
 
 def test_generated_clients_are_current():
-    import build_max
-    import build_pd
+    from gramophone.clients import build_max, build_pd
 
     for name, m4l in (("gramophone.maxpat", False), ("gramophone_m4l.maxpat", True)):
         assert json.loads((PATCHES / name).read_text()) == build_max.build(m4l).json(), \
-            f"{name} is stale: run python max_patches/build_max.py"
-    assert (PATCHES / "gramophone.pd").read_text() == build_pd.render(), "run python max_patches/build_pd.py"
+            f"{name} is stale: run python -m gramophone.clients.build_max"
+    assert (PATCHES / "gramophone.pd").read_text() == build_pd.render(), "run python -m gramophone.clients.build_pd"
 
 
 def test_pd_abstraction_structure():

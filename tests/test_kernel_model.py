@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine import synth
-from engine.models import get_model
-from engine.models.kernel import arccos_j, patch_inner_products, patch_norms
-from engine.spectral import StftConfig, log_magnitude
+from gramophone.engine import synth
+from gramophone.engine.models import get_model
+from gramophone.engine.models.kernel import arccos_j, patch_inner_products, patch_norms
+from gramophone.engine.spectral import StftConfig, log_magnitude
 
 SMALL = dict(n_fft=256, hop=128)
 

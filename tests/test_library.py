@@ -1,14 +1,11 @@
 """The shipped preset library: enough distinct presets, within size, reproducible."""
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from engine import presets
-from engine.preset_store import PresetStore, default_shipped_dir
-
-ROOT = Path(__file__).resolve().parents[1]
+from gramophone.engine import preset_format
+from gramophone.engine.preset_store import PresetStore, default_shipped_dir
 
 
 def test_library_has_six_or_more_distinct_loadable_presets():
@@ -29,13 +26,12 @@ def test_library_has_six_or_more_distinct_loadable_presets():
 
 
 def test_library_regenerates_reproducibly(tmp_path, monkeypatch):
-    sys.path.insert(0, str(ROOT))
-    import presets.make_library as make  # the script in presets/
+    import gramophone.presets.make_library as make  # the script in presets/
 
     monkeypatch.setattr(make, "HERE", tmp_path)
     monkeypatch.setattr(make, "LIBRARY", {"rain": make.LIBRARY["rain"]})
     make.main()
-    fresh, shipped = presets.load(tmp_path / "rain.gpreset"), presets.load(default_shipped_dir() / "rain.gpreset")
+    fresh, shipped = preset_format.load(tmp_path / "rain.gpreset"), preset_format.load(default_shipped_dir() / "rain.gpreset")
     assert fresh.params == shipped.params
     for key in shipped.stats:
         torch.testing.assert_close(fresh.stats[key], shipped.stats[key], rtol=1e-4, atol=1e-4)

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from engine.optimise import adam, lbfgs
+from gramophone.engine.optimise import adam, lbfgs
 
 
 def objective(x: torch.Tensor) -> tuple[float, torch.Tensor]:

@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 import torch
 
-from bridge.cli import main
-from engine import RenderSettings, get_model, render
-from engine import presets
-from engine.preset_store import PresetStore
-from engine.pipeline import style_from_files
-from engine.presets import PresetError
-from engine.render import to_analysis_rate
-from engine.spectral import log_magnitude
+from gramophone.bridge.cli import main
+from gramophone.engine import RenderSettings, get_model, render
+from gramophone.engine import preset_format
+from gramophone.engine.preset_store import PresetStore
+from gramophone.engine.pipeline import style_from_files
+from gramophone.engine.preset_format import PresetError
+from gramophone.engine.render import to_analysis_rate
+from gramophone.engine.spectral import log_magnitude
 
 from conftest import SR, write_wav
 
@@ -34,7 +34,7 @@ def style_file(tmp_path, rain):
 
 @pytest.fixture
 def saved(store, style_file):
-    store.save(presets.create("rain", [style_file], get_model("kernel"), "falling water"))
+    store.save(preset_format.create("rain", [style_file], get_model("kernel"), "falling water"))
     return store.find("rain").path
 
 
@@ -67,7 +67,7 @@ def test_cli_round_trip(tmp_path, style_file, melody, capsys, monkeypatch):
 
 
 def test_duplicates_need_force(store, style_file):
-    p = presets.create("rain", [style_file], get_model("kernel"))
+    p = preset_format.create("rain", [style_file], get_model("kernel"))
     store.save(p)
     with pytest.raises(PresetError, match="already exists"):
         store.save(p)
@@ -77,7 +77,7 @@ def test_duplicates_need_force(store, style_file):
 @pytest.mark.parametrize("name", ["", "../evil", "a/b", "a\\b", ".", "..", " lead", "x" * 65, "semi;colon"])
 def test_bad_names_are_refused(store, style_file, name):
     with pytest.raises(PresetError, match="invalid preset name"):
-        presets.create(name, [style_file], get_model("kernel"))
+        preset_format.create(name, [style_file], get_model("kernel"))
     with pytest.raises(PresetError):
         store.find(name)
 
@@ -136,25 +136,25 @@ def test_corrupt_presets_give_one_clear_error(store, saved, case):
 
 
 def test_model_mismatched_blend_is_refused(store, style_file):
-    a = presets.create("a", [style_file], get_model("kernel"))
-    b = presets.create("b", [style_file], get_model("kernel", n_fft=1024))
+    a = preset_format.create("a", [style_file], get_model("kernel"))
+    b = preset_format.create("b", [style_file], get_model("kernel", n_fft=1024))
     with pytest.raises(PresetError, match="same model|share the model"):
-        presets.blend("c", a, b, 0.5)
+        preset_format.blend("c", a, b, 0.5)
 
 
 def test_blend_weights_select_the_parts(style_file, tmp_path, melody):
     model = get_model("kernel")
-    a = presets.create("a", [style_file], model)
-    b = presets.create("b", [write_wav(tmp_path / "m.wav", melody)], model)
+    a = preset_format.create("a", [style_file], model)
+    b = preset_format.create("b", [write_wav(tmp_path / "m.wav", melody)], model)
     x = log_magnitude(torch.from_numpy(to_analysis_rate(melody, SR, model)), model.stft)[0]
-    loss = [float(model.loss(x, presets.blend("m", a, b, w).stats)) for w in (0.0, 0.5, 1.0)]
+    loss = [float(model.loss(x, preset_format.blend("m", a, b, w).stats)) for w in (0.0, 0.5, 1.0)]
     assert loss[0] > loss[1] > loss[2] and loss[2] < 1e-4
 
 
 def test_render_from_preset_equals_render_from_files(store, style_file, melody, rain):
     for name, params in (("kernel", {}), ("random", {"filters": 128}), ("auditory", {})):
         model = get_model(name, **params)
-        store.save(presets.create(name, [style_file], model), force=True)
+        store.save(preset_format.create(name, [style_file], model), force=True)
         loaded = store.load(name)
         direct = render(melody, SR, model, style_from_files([style_file], model), RenderSettings(iterations=3))
         via = render(melody, SR, loaded.build_model(), loaded.stats, RenderSettings(iterations=3))
@@ -163,12 +163,12 @@ def test_render_from_preset_equals_render_from_files(store, style_file, melody, 
 
 def test_user_preset_shadows_shipped_and_shipped_is_read_only(tmp_path, style_file):
     shipped_store = PresetStore(tmp_path / "shipped", tmp_path / "none")
-    shipped_store.save(presets.create("rain", [style_file], get_model("kernel"), "shipped one"))
+    shipped_store.save(preset_format.create("rain", [style_file], get_model("kernel"), "shipped one"))
     store = PresetStore(tmp_path / "user", tmp_path / "shipped")
     assert store.find("rain").origin == "shipped"
     with pytest.raises(PresetError, match="shipped"):
         store.delete("rain")
-    store.save(presets.create("rain", [style_file], get_model("kernel"), "mine"))
+    store.save(preset_format.create("rain", [style_file], get_model("kernel"), "mine"))
     entries = [e for e in store.entries() if e.name == "rain"]
     assert [(e.origin, e.shadowed) for e in entries] == [("user", False), ("shipped", True)]
     assert store.load("rain").description == "mine"
@@ -181,7 +181,7 @@ def test_concurrent_creation_corrupts_neither(store, style_file, tmp_path, melod
     def make(name, f):
         try:
             for _ in range(3):
-                store.save(presets.create(name, [f], get_model("kernel")), force=True)
+                store.save(preset_format.create(name, [f], get_model("kernel")), force=True)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 

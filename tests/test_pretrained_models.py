@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from bridge.cli import main
-from engine import RenderSettings, analyse_style, get_model, render, synth
-from engine.errors import GramophoneError
-from engine.models.soundnet import SoundNet8
-from engine.models.vgg19 import BLOCK_OUTPUTS, _Features
+from gramophone.bridge.cli import main
+from gramophone.engine import RenderSettings, analyse_style, get_model, render, synth
+from gramophone.engine.errors import GramophoneError
+from gramophone.engine.models.soundnet import SoundNet8
+from gramophone.engine.models.vgg19 import BLOCK_OUTPUTS, _Features
 
 from conftest import write_wav
 

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from engine import CancelToken, RenderCancelled, RenderSettings, render
-from engine.errors import GramophoneError
-from engine.metrics import content_preservation, style_distance
-from engine.render import analyse_style, to_analysis_rate
-from engine.spectral import log_magnitude
+from gramophone.engine import CancelToken, RenderCancelled, RenderSettings, render
+from gramophone.engine.errors import GramophoneError
+from gramophone.engine.metrics import content_preservation, style_distance
+from gramophone.engine.render import analyse_style, to_analysis_rate
+from gramophone.engine.spectral import log_magnitude
 
 from conftest import SR
 
@@ -111,7 +111,7 @@ def test_long_clips_are_chunked_without_seams(melody, kernel_model, rain_stats):
 
 
 def test_random_model_renders(melody, rain):
-    from engine.models import get_model
+    from gramophone.engine.models import get_model
 
     model = get_model("random", filters=256)
     stats = analyse_style([(rain, SR)], model)

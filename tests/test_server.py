@@ -7,14 +7,14 @@ import time
 import numpy as np
 import pytest
 
-import engine
-from bridge import addresses as A
-from bridge.server import GramophoneServer
-from engine.audio import read_audio
-from engine.preset_store import PresetStore, default_shipped_dir
+import gramophone
+from gramophone.bridge import addresses as A
+from gramophone.bridge.server import GramophoneServer
+from gramophone.engine.audio import read_audio
+from gramophone.engine.preset_store import PresetStore, default_shipped_dir
 
 from conftest import SR, write_wav
-from oscclient import Client, encode
+from gramophone.bridge.osc_client import Client, encode
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def work(tmp_path, melody):
 
 
 def test_ping_and_status(client):
-    assert client.request("/gramophone/ping", reply="/gramophone/pong") == [engine.__version__]
+    assert client.request("/gramophone/ping", reply="/gramophone/pong") == [gramophone.__version__]
     assert client.request("/gramophone/status", reply="/gramophone/status") == [0, "", "cpu"]
 
 
@@ -92,10 +92,10 @@ def test_reply_port_registration_and_per_request_port(server, client, work):
         assert client.request("/gramophone/reply", listener.port, reply="/gramophone/reply/ok") == \
             ["127.0.0.1", listener.port]
         client.send("/gramophone/ping")
-        assert listener.wait_for("/gramophone/pong") == [engine.__version__]
+        assert listener.wait_for("/gramophone/pong") == [gramophone.__version__]
         other = Client(server.address)
         client.send("/gramophone/ping", other.port)
-        assert other.wait_for("/gramophone/pong") == [engine.__version__]
+        assert other.wait_for("/gramophone/pong") == [gramophone.__version__]
         other.close()
     finally:
         listener.close()
@@ -251,7 +251,7 @@ def test_fuzz_then_ping(client):
         client.send_raw(data)
         if i % 200 == 0:
             time.sleep(0.01)  # stay inside the socket buffer
-    assert client.request("/gramophone/ping", reply="/gramophone/pong", timeout=20) == [engine.__version__]
+    assert client.request("/gramophone/ping", reply="/gramophone/pong", timeout=20) == [gramophone.__version__]
 
 
 def test_only_i_f_s_types_are_sent(client, work):
@@ -283,10 +283,10 @@ def test_audition_without_a_device_is_a_clear_error(client, work):
 def test_address_table_covers_every_reply_the_server_sends():
     import inspect
 
-    import bridge.jobs
-    import bridge.server
+    import gramophone.bridge.jobs
+    import gramophone.bridge.server
 
-    source = inspect.getsource(bridge.server) + inspect.getsource(bridge.jobs)
+    source = inspect.getsource(gramophone.bridge.server) + inspect.getsource(gramophone.bridge.jobs)
     for reply in A.REPLIES:
         assert f'"{reply.path[len(A.PREFIX) + 1:]}"' in source, reply.path
 
@@ -295,7 +295,7 @@ def test_readme_shows_the_address_table():
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    assert A.markdown() in readme, "regenerate the README's OSC table: python -m bridge.addresses"
+    assert A.markdown() in readme, "regenerate the README's OSC table: python -m gramophone.bridge.addresses"
 
 
 def test_preset_create_for_a_pretrained_model_needs_weights(client, work, rain):

@@ -10,8 +10,9 @@ import time
 
 import pytest
 
-from oscclient import Client
-from serverprocess import ROOT, free_port
+from gramophone.bridge.osc_client import Client
+from gramophone.bridge.osc_client import free_port
+from serverprocess import ROOT
 
 
 @pytest.mark.skipif(shutil.which("oscsend") is None or shutil.which("oscdump") is None,
@@ -71,7 +72,7 @@ def test_sigkill_during_a_render_leaves_no_output(served, tmp_path):
 
 
 def test_port_in_use_is_a_clear_error(served, tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "bridge.cli", "serve", "--port", str(served.port)], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "gramophone", "serve", "--port", str(served.port)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "cannot listen" in proc.stderr and "Traceback" not in proc.stderr

@@ -1,24 +1,22 @@
 """Preset benchmark: creation from 30 s of style audio, load time, file size per model, and
 what the random model's low-rank storage costs in style-loss accuracy.
 
-    .venv/bin/python bench/presets.py
+    .venv/bin/python -m bench.preset_speed
 """
 from __future__ import annotations
 
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-from bench.common import machine, save_json, timed  # noqa: E402
-from engine import get_model, presets, synth  # noqa: E402
-from engine.audio import write_audio  # noqa: E402
-from engine.render import to_analysis_rate  # noqa: E402
-from engine.spectral import log_magnitude  # noqa: E402
+from bench.common import machine, save_json, timed
+from gramophone.engine import get_model, preset_format, synth
+from gramophone.engine.audio import write_audio
+from gramophone.engine.render import to_analysis_rate
+from gramophone.engine.spectral import log_magnitude
 
 SR = 44_100
 
@@ -29,11 +27,11 @@ def main() -> None:
         style = write_audio(Path(tmp) / "style.wav", np.concatenate([synth.rain(SR, 30.0)] * 2), SR)  # 30 s stereo
         for name in ("kernel", "random"):
             model = get_model(name)
-            t_create, preset = timed(lambda: presets.save(presets.create(name, [style], model),
+            t_create, preset = timed(lambda: preset_format.save(preset_format.create(name, [style], model),
                                                          Path(tmp) / f"{name}.gpreset"), repeats=2)
             path = Path(tmp) / f"{name}.gpreset"
-            presets.load(path)  # warm the file cache, as a server would after its first load
-            t_load, _ = timed(lambda: presets.load(path), repeats=5)
+            preset_format.load(path)  # warm the file cache, as a server would after its first load
+            t_load, _ = timed(lambda: preset_format.load(path), repeats=5)
             size = path.stat().st_size / 1e6
             results[name] = dict(create_s=t_create, load_ms=t_load * 1000, size_mb=size)
             print(f"{name:7s} create from 30 s stereo: {t_create:.2f} s   load: {t_load * 1000:.1f} ms   "

@@ -1,4 +1,7 @@
-"""A small OSC test client: send messages, collect replies (python-osc for the encoding)."""
+"""A small Python OSC client for Gramophone's server: send messages, collect replies.
+
+Used by the tests and benchmarks, and handy for scripting the server from Python
+(python-osc does the encoding)."""
 from __future__ import annotations
 
 import socket
@@ -7,6 +10,13 @@ from typing import Any, Callable
 
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
+
+
+def free_port() -> int:
+    """A UDP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def encode(address: str, *args: Any) -> bytes:
