@@ -2,8 +2,8 @@
 
 The clips (``manifest.json`` beside this file) are files shipped in Debian
 packages; this script copies each one, unchanged, to ``bench/out/recordings/<id>.<ext>``
-(git-ignored) and checks its sha256 against the manifest, so every benchmark run
-reads exactly the recordings the manifest describes.
+(git-ignored, with a copy of the manifest) and checks its sha256 against the
+manifest, so every benchmark run reads exactly the recordings the manifest describes.
 
 A file is taken from the installed package (its path under ``/usr/share``) when
 present.  With ``--install`` a missing package is fetched with ``apt-get download``
@@ -129,6 +129,15 @@ def copy_verified(source: Path, clip: Clip, dest: Path) -> None:
             os.unlink(tmp)
 
 
+def write_manifest_copy(manifest: dict, dest: Path) -> None:
+    """Put the manifest beside the copies (atomically), so readers of ``dest`` need nothing else."""
+    fd, tmp = tempfile.mkstemp(dir=dest, prefix=".manifest.", suffix=".part")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(manifest, handle, indent=1, ensure_ascii=False)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, dest / "manifest.json")
+
+
 def collect(dest: Path, install: bool, manifest: dict) -> list[str]:
     """Copy every clip into ``dest``; return the problems (empty when all clips are there)."""
     dest.mkdir(parents=True, exist_ok=True)
@@ -156,6 +165,7 @@ def collect(dest: Path, install: bool, manifest: dict) -> list[str]:
             print(f"ok  {clip.file_name:32s} <- debian:{clip.package} {clip.path}")
         except RuntimeError as error:
             problems.append(str(error))
+    write_manifest_copy(manifest, dest)
     return problems
 
 
