@@ -10,6 +10,7 @@ import hashlib
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bench.recordings.collect import collect, load_manifest
@@ -96,3 +97,27 @@ def test_collect_names_the_package_of_a_missing_file(tmp_path: Path) -> None:
     source.unlink()
     problems = collect(tmp_path / "out", install=False, manifest=manifest)
     assert len(problems) == 1 and "apt-get install no-such-package" in problems[0]
+
+
+def test_hf_level_separates_full_band_from_band_limited_noise() -> None:
+    from bench.recordings.measure import hf_db
+
+    sr = 48_000
+    white = np.random.default_rng(0).standard_normal(sr * 2)
+    # white noise: 9 kHz of band against 3 kHz of reference, 10*log10(3) = 4.8 dB
+    assert hf_db(white, sr) == pytest.approx(4.8, abs=0.3)
+    spectrum = np.fft.rfft(white)
+    spectrum[np.fft.rfftfreq(len(white), 1 / sr) > 8_000] = 0
+    muffled = np.fft.irfft(spectrum, len(white))  # what a 16 kHz-rate analysis leaves of it
+    assert hf_db(muffled, sr) < -40
+    assert hf_db(white[:22_050], 22_050) is None
+
+
+def test_excerpt_start_skips_silence() -> None:
+    from bench.recordings.measure import best_start
+
+    sr = 8_000
+    tone = np.sin(2 * np.pi * 440 * np.arange(sr * 6) / sr)
+    clip = np.concatenate([np.zeros(sr * 3), tone, np.zeros(sr * 3)])
+    assert best_start(clip, sr) in (3.0, 3.25, 3.5, 3.75, 4.0)
+    assert best_start(tone[: sr * 4], sr) == 0.0
