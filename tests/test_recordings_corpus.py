@@ -121,3 +121,14 @@ def test_excerpt_start_skips_silence() -> None:
     clip = np.concatenate([np.zeros(sr * 3), tone, np.zeros(sr * 3)])
     assert best_start(clip, sr) in (3.0, 3.25, 3.5, 3.75, 4.0)
     assert best_start(tone[: sr * 4], sr) == 0.0
+
+
+def test_collect_prefers_the_unpacked_version_over_a_different_installed_one(tmp_path: Path) -> None:
+    manifest, installed = fake_manifest(tmp_path, b"the manifest's version")
+    dest = tmp_path / "out"
+    unpacked = dest / ".debs" / "no-such-package" / str(installed).lstrip("/")
+    unpacked.parent.mkdir(parents=True)
+    unpacked.write_bytes(installed.read_bytes())
+    installed.write_bytes(b"another version installed here")
+    assert collect(dest, install=False, manifest=manifest) == []
+    assert (dest / "speech_xx_test.wav").read_bytes() == b"the manifest's version"

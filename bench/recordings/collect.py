@@ -6,10 +6,11 @@ packages; this script copies each one, unchanged, to ``bench/out/recordings/<id>
 manifest, so every benchmark run reads exactly the recordings the manifest describes.
 
 A file is taken from the installed package (its path under ``/usr/share``) when
-present.  With ``--install`` a missing package is fetched with ``apt-get download``
-and unpacked with ``dpkg-deb -x`` into ``<dest>/.debs`` instead of being installed:
-that pulls in no dependencies (several of these packages are games or GUI apps) and
-leaves the system untouched.
+present with the right hash.  With ``--install`` a missing package (or one installed
+at a version whose file differs) is fetched with ``apt-get download`` and only the
+clips' files are unpacked from it into ``<dest>/.debs``, instead of installing it:
+that pulls in no dependencies (several of these packages are games or GUI apps),
+leaves the system untouched and keeps the cache small (about 30 MB).
 
     python -m bench.recordings.collect [--install] [--dest DIR]
 """
@@ -76,12 +77,15 @@ def unpacked_root(cache: Path, package: str) -> Path:
     return cache / package
 
 
-def find_source(clip: Clip, cache: Path) -> Path | None:
-    """The clip's file in the installed package, else in an unpacked .deb, else None."""
-    for candidate in (Path(clip.path), unpacked_root(cache, clip.package) / clip.path.lstrip("/")):
-        if candidate.is_file():
-            return candidate
-    return None
+def candidates(clip: Clip, cache: Path) -> list[Path]:
+    """Existing copies of the clip's file: in the installed package, then in an unpacked .deb."""
+    places = (Path(clip.path), unpacked_root(cache, clip.package) / clip.path.lstrip("/"))
+    return [place for place in places if place.is_file()]
+
+
+def matching_source(clip: Clip, cache: Path) -> Path | None:
+    """The first candidate whose sha256 is the manifest's (an installed other version does not count)."""
+    return next((place for place in candidates(clip, cache) if sha256_of(place) == clip.sha256), None)
 
 
 def fetch_package(package: str, version: str, members: list[str], cache: Path) -> None:
@@ -108,13 +112,7 @@ def fetch_package(package: str, version: str, members: list[str], cache: Path) -
 
 
 def copy_verified(source: Path, clip: Clip, dest: Path) -> None:
-    """Copy ``source`` to ``dest/<id>.<ext>`` atomically after checking its sha256."""
-    actual = sha256_of(source)
-    if actual != clip.sha256:
-        raise RuntimeError(
-            f"{clip.id}: {source} has sha256 {actual}, manifest says {clip.sha256} "
-            f"(package {clip.package} changed since version {clip.version}?)"
-        )
+    """Copy ``source`` to ``dest/<id>.<ext>`` atomically; the copy's sha256 must be the manifest's."""
     target = dest / clip.file_name
     if target.is_file() and sha256_of(target) == clip.sha256:
         return
@@ -122,6 +120,9 @@ def copy_verified(source: Path, clip: Clip, dest: Path) -> None:
     os.close(fd)
     try:
         shutil.copyfile(source, tmp)
+        actual = sha256_of(Path(tmp))
+        if actual != clip.sha256:
+            raise RuntimeError(f"{clip.id}: copy of {source} has sha256 {actual}, manifest says {clip.sha256}")
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     finally:
@@ -147,7 +148,7 @@ def collect(dest: Path, install: bool, manifest: dict) -> list[str]:
     if install:
         missing: dict[tuple[str, str], list[str]] = {}
         for clip in clips:
-            if find_source(clip, cache) is None:
+            if matching_source(clip, cache) is None:
                 missing.setdefault((clip.package, clip.version), []).append(clip.path)
         for (package, version), members in sorted(missing.items()):
             print(f"fetching {package} ...", flush=True)
@@ -156,9 +157,16 @@ def collect(dest: Path, install: bool, manifest: dict) -> list[str]:
             except (RuntimeError, subprocess.CalledProcessError, FileNotFoundError) as error:
                 problems.append(f"{package}: {error}")
     for clip in clips:
-        source = find_source(clip, cache)
+        source = matching_source(clip, cache)
         if source is None:
-            problems.append(f"{clip.id}: {clip.path} not found (apt-get install {clip.package}, or use --install)")
+            found = candidates(clip, cache)
+            if found:
+                problems.append(
+                    f"{clip.id}: {found[0]} has sha256 {sha256_of(found[0])}, manifest says {clip.sha256} "
+                    f"(package {clip.package} is not version {clip.version}; --install fetches that version)"
+                )
+            else:
+                problems.append(f"{clip.id}: {clip.path} not found (apt-get install {clip.package}, or use --install)")
             continue
         try:
             copy_verified(source, clip, dest)
