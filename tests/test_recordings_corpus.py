@@ -38,6 +38,7 @@ def test_clips_are_described_completely(manifest: dict) -> None:
         assert 0 <= clip["start_s"] and clip["start_s"] + clip["excerpt_s"] <= clip["duration_s"] + 0.01, clip["id"]
         assert clip["excerpt_s"] >= 4.0, f"{clip['id']}: usable length under 4 s"
         assert (clip["hf_db"] is None) == (clip["sample_rate"] < 40000), clip["id"]
+        assert (clip["hf_16_20_db"] is None) == (clip["hf_db"] is None), clip["id"]
 
 
 def test_pairs_cover_the_issue_categories(manifest: dict) -> None:
