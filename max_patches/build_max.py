@@ -76,10 +76,14 @@ class Patch:
             attrs["linecount"] = lines
         return self.box(name, "comment", text, x, y, w, 20.0 * lines, **attrs)
 
-    def sub(self, name: str, text: str, inner: "Patch", x: float, y: float, **attrs: Any) -> str:
-        """A [p ...] subpatcher (or an abstraction box): ports counted from the inner patch."""
+    def sub(self, name: str, text: str, inner: "Patch", x: float, y: float, embed: bool = False,
+            **attrs: Any) -> str:
+        """An abstraction box, or with ``embed`` a [p ...] subpatcher holding ``inner``; the ports
+        are counted from the inner patch as Max does."""
         outs = sum(b["box"]["maxclass"] == "outlet" for b in inner.boxes)
         ports = Ports(sum(b["box"]["maxclass"] == "inlet" for b in inner.boxes), outs, ("",) * outs)
+        if embed:
+            attrs["patcher"] = inner.patcher([100.0, 100.0, 1250.0, 1080.0])
         return self.box(name, "newobj", text, x, y, ports=ports, **attrs)
 
     def connect(self, src: str, outlet: int, dst: str, inlet: int = 0) -> None:
@@ -593,7 +597,7 @@ def device() -> dict:
     p.obj("plugout", "plugout~", 20, 760)
     p.connect("plugin", 0, "plugout", 0)
     p.connect("plugin", 1, "plugout", 1)
-    p.sub("gram", "p gramophone", abstraction(True), 300, 420, w=300)
+    p.sub("gram", "p gramophone", abstraction(True), 300, 420, embed=True, w=300)
 
     # inputs: a dropped file, the clip selected in Live, or a capture of the track
     param(p, "drop", "live.drop", None, (4, 4, 130, 70), "Drop", 4, 1, 300, 40, legend="Drop audio here")
