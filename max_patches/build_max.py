@@ -117,7 +117,7 @@ def abstraction(m4l: bool) -> Patch:
     """All OSC traffic with the server. In Max it is the file patchers/gramophone.maxpat; in the
     device it is embedded (started by live.thisdevice, device-local ``---`` buffer name)."""
     p = Patch()
-    local = "---" if m4l else "#0"
+    local = "---" if m4l else "#0-"
     for i, (name, note) in enumerate(INLETS):
         p.box(name, "inlet", None, 20 + 170 * i, 10, 30, 30, comment=note)
     for i, (name, note) in enumerate(OUTLETS):

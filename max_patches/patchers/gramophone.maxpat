@@ -1824,10 +1824,10 @@
 					"patching_rect": [
 						1100.0,
 						680.0,
-						154.0,
+						161.0,
 						22.0
 					],
-					"text": "buffer~ #0gramophone"
+					"text": "buffer~ #0-gramophone"
 				}
 			},
 			{
