@@ -287,7 +287,7 @@ def abstraction(m4l: bool) -> Patch:
         p.obj(f"fmt_{prefix}", f"sprintf symout {prefix}-%s", x, 480)
         p.obj(f"t_{prefix}", "t b s", x, 510)
         p.obj(f"path_{prefix}", "sprintf symout %s/%s.wav", x, 590)
-        p.connect("gate", {"gramophone": 0, "gramophone-capture": 1, "gramophone-buffer": 2}[prefix], f"fmt_{prefix}")
+        p.connect("gate", {"gramophone-capture": 1, "gramophone-buffer": 2}[prefix], f"fmt_{prefix}")
         p.connect(f"fmt_{prefix}", 0, f"t_{prefix}")
         p.connect(f"t_{prefix}", 1, f"path_{prefix}", 1)
         p.connect(f"t_{prefix}", 0, reg)
@@ -335,8 +335,9 @@ def abstraction(m4l: bool) -> Patch:
     p.obj("clip_strength", "clip 0. 1.", 360, 90)
     p.connect("in_strength", 0, "clip_strength")
     p.connect("clip_strength", 0, "render", 5)
+    p.obj("t_cancel", "t b", 200, 940)
     p.obj("pre_cancel", f"prepend {osc('cancel')}", 20, 970)
-    p.connect("in_cancel", 0, "reg_last")
+    p.chain("in_cancel", "t_cancel", "reg_last")
     p.chain("reg_last", "pre_cancel", "udp_out")
 
     # newfile: a fresh path for a recording, answered on the event outlet
@@ -449,7 +450,7 @@ def example() -> Patch:
     p.box("menu", "umenu", None, 20, 170, 160, 22)
     p.box("refresh", "textbutton", "Refresh presets", 190, 170, 110)
     p.msg("msg_refresh", "presets", 190, 200)
-    p.box("strength", "flonum", None, 320, 170, 50, 22, minimum=0.0, maximum=1.0, format=6)
+    p.box("strength", "flonum", None, 320, 170, 50, 22, minimum=0.0, maximum=1.0)
     p.box("led", "led", None, 390, 170, 22, 22)
     c("c_led", "server", 416, 170, 60)
     c("c3", "3. Render (or Cancel). Renders land in the folder as gramophone-DATE-TIME-TOKEN-N.wav and never "
@@ -523,7 +524,7 @@ def help_patch() -> Patch:
     p.msg("msg_rain", "rain", 360, 95)
     p.msg("msg_vinyl", "vinyl", 410, 95)
     c("c_strength", "inlet 3: strength 0-1", 480, 70, 150)
-    p.box("strength", "flonum", None, 480, 95, 50, 22, minimum=0.0, maximum=1.0, format=6)
+    p.box("strength", "flonum", None, 480, 95, 50, 22, minimum=0.0, maximum=1.0)
     c("c_render", "inlet 4: bang renders; settings", 640, 70, 220)
     p.msg("msg_bang", "bang", 640, 95)
     p.msg("msg_folder", f"folder {DEFAULT_FOLDER}", 640, 125)

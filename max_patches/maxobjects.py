@@ -39,7 +39,7 @@ def object_name(maxclass: str, text: str | None) -> str:
 
 def _unpack_type(arg: str) -> str:
     if arg in _TYPE_OF:
-        return _TYPE_OF[arg] or ""
+        return _TYPE_OF[arg]
     if re.fullmatch(r"-?\d+", arg):
         return "int"
     return "float" if re.fullmatch(r"-?\d*\.\d*", arg) else ""

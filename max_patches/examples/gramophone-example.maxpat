@@ -261,8 +261,7 @@
 						22.0
 					],
 					"minimum": 0.0,
-					"maximum": 1.0,
-					"format": 6
+					"maximum": 1.0
 				}
 			},
 			{

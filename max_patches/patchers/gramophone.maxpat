@@ -1637,6 +1637,24 @@
 					"numinlets": 1,
 					"numoutlets": 1,
 					"outlettype": [
+						"bang"
+					],
+					"patching_rect": [
+						200.0,
+						940.0,
+						40.0,
+						22.0
+					],
+					"text": "t b"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-90",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
 						""
 					],
 					"patching_rect": [
@@ -1650,7 +1668,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-90",
+					"id": "obj-91",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1669,7 +1687,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-91",
+					"id": "obj-92",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1687,7 +1705,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-92",
+					"id": "obj-93",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1705,7 +1723,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-93",
+					"id": "obj-94",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1724,7 +1742,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-94",
+					"id": "obj-95",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1742,7 +1760,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-95",
+					"id": "obj-96",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1760,7 +1778,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-96",
+					"id": "obj-97",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1775,7 +1793,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-97",
+					"id": "obj-98",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -1795,7 +1813,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-98",
+					"id": "obj-99",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1813,7 +1831,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-99",
+					"id": "obj-100",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1832,7 +1850,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-100",
+					"id": "obj-101",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1850,7 +1868,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-101",
+					"id": "obj-102",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1868,7 +1886,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-102",
+					"id": "obj-103",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1887,7 +1905,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-103",
+					"id": "obj-104",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1905,7 +1923,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-104",
+					"id": "obj-105",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1924,7 +1942,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-105",
+					"id": "obj-106",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -3241,7 +3259,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-82",
+						"obj-89",
 						0
 					],
 					"source": [
@@ -3253,7 +3271,19 @@
 			{
 				"patchline": {
 					"destination": [
+						"obj-82",
+						0
+					],
+					"source": [
 						"obj-89",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-90",
 						0
 					],
 					"source": [
@@ -3269,7 +3299,7 @@
 						0
 					],
 					"source": [
-						"obj-89",
+						"obj-90",
 						0
 					]
 				}
@@ -3277,7 +3307,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-90",
+						"obj-91",
 						0
 					],
 					"source": [
@@ -3289,11 +3319,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-91",
+						"obj-92",
 						0
 					],
 					"source": [
-						"obj-90",
+						"obj-91",
 						1
 					]
 				}
@@ -3305,7 +3335,7 @@
 						0
 					],
 					"source": [
-						"obj-91",
+						"obj-92",
 						0
 					]
 				}
@@ -3317,7 +3347,7 @@
 						0
 					],
 					"source": [
-						"obj-90",
+						"obj-91",
 						0
 					]
 				}
@@ -3325,7 +3355,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-92",
+						"obj-93",
 						0
 					],
 					"source": [
@@ -3337,11 +3367,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-93",
+						"obj-94",
 						0
 					],
 					"source": [
-						"obj-92",
+						"obj-93",
 						0
 					]
 				}
@@ -3349,11 +3379,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-94",
+						"obj-95",
 						1
 					],
 					"source": [
-						"obj-93",
+						"obj-94",
 						1
 					]
 				}
@@ -3365,19 +3395,7 @@
 						0
 					],
 					"source": [
-						"obj-93",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
 						"obj-94",
-						0
-					],
-					"source": [
-						"obj-23",
 						0
 					]
 				}
@@ -3389,7 +3407,19 @@
 						0
 					],
 					"source": [
-						"obj-94",
+						"obj-23",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-96",
+						0
+					],
+					"source": [
+						"obj-95",
 						0
 					]
 				}
@@ -3401,7 +3431,7 @@
 						0
 					],
 					"source": [
-						"obj-95",
+						"obj-96",
 						0
 					]
 				}
@@ -3409,7 +3439,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-97",
+						"obj-98",
 						0
 					],
 					"source": [
@@ -3421,24 +3451,12 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-98",
-						0
-					],
-					"source": [
-						"obj-97",
-						2
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
 						"obj-99",
 						0
 					],
 					"source": [
 						"obj-98",
-						0
+						2
 					]
 				}
 			},
@@ -3449,7 +3467,19 @@
 						0
 					],
 					"source": [
-						"obj-97",
+						"obj-99",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-101",
+						0
+					],
+					"source": [
+						"obj-98",
 						1
 					]
 				}
@@ -3461,7 +3491,7 @@
 						0
 					],
 					"source": [
-						"obj-100",
+						"obj-101",
 						0
 					]
 				}
@@ -3473,7 +3503,7 @@
 						0
 					],
 					"source": [
-						"obj-97",
+						"obj-98",
 						0
 					]
 				}
@@ -3481,7 +3511,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-101",
+						"obj-102",
 						0
 					],
 					"source": [
@@ -3493,11 +3523,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-102",
+						"obj-103",
 						0
 					],
 					"source": [
-						"obj-101",
+						"obj-102",
 						0
 					]
 				}
@@ -3505,11 +3535,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-103",
+						"obj-104",
 						1
 					],
 					"source": [
-						"obj-102",
+						"obj-103",
 						1
 					]
 				}
@@ -3521,19 +3551,7 @@
 						0
 					],
 					"source": [
-						"obj-102",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
 						"obj-103",
-						0
-					],
-					"source": [
-						"obj-24",
 						0
 					]
 				}
@@ -3545,7 +3563,7 @@
 						0
 					],
 					"source": [
-						"obj-103",
+						"obj-24",
 						0
 					]
 				}
@@ -3558,6 +3576,18 @@
 					],
 					"source": [
 						"obj-104",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-106",
+						0
+					],
+					"source": [
+						"obj-105",
 						1
 					]
 				}
@@ -3565,11 +3595,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-99",
+						"obj-100",
 						0
 					],
 					"source": [
-						"obj-105",
+						"obj-106",
 						0
 					]
 				}
@@ -3581,7 +3611,7 @@
 						1
 					],
 					"source": [
-						"obj-104",
+						"obj-105",
 						0
 					]
 				}
