@@ -724,8 +724,8 @@ def device() -> dict:
     p.connect("pre_folder", 0, "gram", 3)
 
     p.box("progress", "slider", None, 300, 480, 300, 12, size=1.0, floatoutput=1, ignoreclick=1,
-          **shown((4, 80, 432, 10)))
-    c("status", "status", 300, 520, 400, lines=2, **shown((4, 94, 432, 48)))
+          **shown((4, 88, 432, 8)))
+    c("status", "status", 300, 520, 400, lines=2, **shown((4, 100, 432, 42)))
     for src in ("msg_no_clip", "pre_done", "msg_not_inserted", "msg_inserted", "msg_slot_full"):
         p.connect(src, 0, "status")
     events = hook_outlets(p, "gram", "status", "menu", "progress", "led")

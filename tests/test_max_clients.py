@@ -212,6 +212,11 @@ def test_device_opens_in_presentation_in_a_device_strip():
     for box in shown:
         x, y, w, h = box["presentation_rect"]
         assert 0 <= x and x + w <= top["devicewidth"] and 0 <= y and y + h <= build_max.DEVICE_HEIGHT, box
+    for i, a in enumerate(shown):  # nothing in the device view hides another control
+        ax, ay, aw, ah = a["presentation_rect"]
+        for b in shown[i + 1:]:
+            bx, by, bw, bh = b["presentation_rect"]
+            assert ax + aw <= bx or bx + bw <= ax or ay + ah <= by or by + bh <= ay, (a, b)
     kinds = {b["maxclass"] for b in shown}
     assert {"live.drop", "live.dial", "live.text", "umenu", "led", "slider", "comment", "live.numbox"} <= kinds
     labels = {b.get("text") for b in shown}
