@@ -448,3 +448,39 @@ def test_device_inserts_the_result_where_live_allows_it(tmp_path):
     assert status.state["text"].startswith("no clip was created: Insert needs Live 12.0.5")
     check.out(0, ["has_clip", 1])
     assert status.state["text"].startswith("inserted")
+
+
+def test_help_patch_messages_do_what_the_help_says(tmp_path):
+    sim = maxsim.Sim(load(HELP), {"gramophone": load(ABSTRACTION)})
+    sim.start()
+
+    def click(text: str, inlet: int | None = None) -> None:
+        sim.find(lambda n: n.maxclass == "message" and n.text == text
+                 and (inlet is None or n.outs[0][0][1] == inlet)).recv(0, ["bang"])
+
+    click(f"folder {build_max.DEFAULT_FOLDER}")
+    click("buffer gramophone-help")  # the sized buffer~ is written to the folder, then used
+    buffers = [n for n in sim.nodes if n.name == "buffer~" and n.text.startswith("buffer~ #0-")]
+    assert len(buffers) == 1
+    (_, named), (_, written) = buffers[0].received
+    assert named == ["name", "gramophone-help"] and written[0] == "writewave"
+    assert re.fullmatch(f"{build_max.DEFAULT_FOLDER}/gramophone-buffer-{STAMP}\\.wav", written[1])
+    click("vinyl")
+    click("bang", inlet=3)
+    render = sim.sent[-1]
+    assert render[0] == "/gramophone/render" and render[2] == written[1] and render[3] == "vinyl"
+    click(f"replyport {A.DEFAULT_REPLY_PORT}")
+    assert sim.find(lambda n: n.name == "udpreceive").state["port"] == A.DEFAULT_REPLY_PORT
+    sim.find(lambda n: n.name == "subpatch").recv(3, ["replyport", A.DEFAULT_REPLY_PORT + 5])
+    click("presets")
+    click("ping")
+    assert sim.find(lambda n: n.name == "udpreceive").state["port"] == A.DEFAULT_REPLY_PORT + 5
+    assert sim.sent[-1] == ["/gramophone/ping", A.DEFAULT_REPLY_PORT + 5]
+    assert ["/gramophone/reply", A.DEFAULT_REPLY_PORT + 5] in sim.sent and ["/gramophone/presets"] in sim.sent
+    for message in sim.sent:
+        A.parse(message[0], message[1:])
+    printed = sim.find(lambda n: n.text == "print gramophone-error")
+    click("bang", inlet=4)
+    assert sim.sent[-1] == ["/gramophone/cancel", render[1]]
+    sim.find(lambda n: n.name == "route" and n.text.startswith("route bang")).recv(0, ["nonsense", 1])
+    assert printed.received[-1] == (0, ["bad_message", "nonsense", 1])
