@@ -51,7 +51,7 @@ RENDER_OPTIONS = {
     "strength": ("f", "0..1, default 1"),
     "iterations": ("i", "1..10000, default: the model's (20; auditory 300, fewer once converged)"),
     "seed": ("i", "default 0"),
-    "domain": ("s", "waveform (default) or spectrogram"),
+    "domain": ("s", "auto (default: the model's own), waveform or spectrogram"),
     "optimiser": ("s", "lbfgs (default) or adam"),
     "peaks": ("s", "limit (default: the content's loudness, peaks limited) or scale (turned down instead)"),
     "reply_port": ("i", "also send this job's replies to this port on the sender's host"),

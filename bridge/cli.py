@@ -29,9 +29,9 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strength", type=float, default=defaults.strength,
                    help="0 keeps the content, 1 matches the style's statistics fully (default %(default)s)")
     p.add_argument("--iterations", type=int, default=None,
-                   help="optimiser iterations (default: the model's: 20 for kernel and random; "
-                        "auditory 300, stopping early once converged)")
-    p.add_argument("--domain", choices=["waveform", "spectrogram"], default=defaults.domain,
+                   help="optimiser iterations (default: the model's: 40 for kernel, 20 for random, 30 for auditory; "
+                        "more for auditory gives its converged texture, e.g. 300)")
+    p.add_argument("--domain", choices=["auto", "waveform", "spectrogram"], default=defaults.domain,
                    help="optimise samples directly, or the log-magnitude then Griffin-Lim (default %(default)s)")
     p.add_argument("--optimiser", choices=["lbfgs", "adam"], default=defaults.optimiser, help="(default %(default)s)")
     p.add_argument("--peaks", choices=list(PEAK_MODES), default=defaults.peaks,

@@ -31,7 +31,12 @@ from .errors import GramophoneError
 from .models import MODELS, Stats, TextureModel, get_model
 
 FORMAT = "gramophone-preset"
-FORMAT_VERSION = 1
+#: 2: full-band kernel statistics (44.1 kHz analysis); 1: the same layout, analysed at 22.05 kHz.
+FORMAT_VERSION = 2
+#: Versions this engine reads. A parameter a preset does not record takes the value it had
+#: before the parameter existed (``TextureModel.legacy_params``), so older presets render as they
+#: did when they were made.
+READABLE_VERSIONS = (1, 2)
 EXTENSION = ".gpreset"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.+-]{0,63}$")
 
@@ -134,7 +139,8 @@ def load(path: str | os.PathLike) -> Preset:
             arrays[key] = a
     if stats_digest(arrays) != meta["stats_sha256"]:
         raise PresetError(f"preset {path} is corrupt: its statistics do not match their recorded hash")
-    return Preset(name=meta["name"], model=meta["model"], params=meta["params"], description=meta["description"],
+    params = {**MODELS[meta["model"]].legacy_params, **meta["params"]}
+    return Preset(name=meta["name"], model=meta["model"], params=params, description=meta["description"],
                   sources=meta["sources"], engine_version=meta["engine_version"], created=meta["created"],
                   extra=meta.get("extra", {}), stats={k: torch.from_numpy(a) for k, a in arrays.items()})
 
@@ -159,9 +165,10 @@ def _metadata(z: zipfile.ZipFile, path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise PresetError(f"{path} is not a Gramophone preset")
     version = meta.get("format_version")
-    if version != FORMAT_VERSION:
-        raise PresetError(f"preset {path} has format version {version}; this Gramophone reads version "
-                          f"{FORMAT_VERSION} (re-create it from its style files)", "preset_version")
+    if version not in READABLE_VERSIONS:
+        raise PresetError(f"preset {path} has format version {version}; this Gramophone reads versions "
+                          f"{', '.join(map(str, READABLE_VERSIONS))} (re-create it from its style files)",
+                          "preset_version")
     required = {"name": str, "model": str, "params": dict, "arrays": dict, "stats_sha256": str, "sources": list,
                 "description": str, "engine_version": str, "created": str}
     for key, kind in required.items():

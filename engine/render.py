@@ -15,10 +15,10 @@ content's length, rate and channel count out. The steps:
    the render stops early once the model says every channel has converged (checked every
    :data:`CONVERGENCE_CHECK_EVERY` iterations). Each optimised channel is brought back to its
    content's level, so a level-invariant loss cannot drift the level between chunks.
-4. ``strength`` s moves the target: the optimiser matches the statistics of the mixture
-   ``(1 − s)·content + s·style``. At s = 0 the content is already optimal and comes back
-   unchanged; at s = 1 the target is the style alone. Style match grows monotonically with s
-   (measured in ``bench/quality.py``), for a fixed iteration budget.
+4. Every chunk is optimised toward the style itself. ``strength`` s then morphs the content
+   into that full render (:func:`engine.strength.morph`: log-magnitudes interpolated, the phase
+   of the linear mix), so s = 0 is the content bit for bit, s = 1 the full render, and every
+   band moves monotonically in between.
 5. Only the *change* is resampled back and added to the original content, so whatever lies
    above the analysis band (e.g. 11-22 kHz of a 44.1 kHz clip) is kept, not lost. In the
    waveform domain the loss already scores the change as that round trip leaves it (the
@@ -42,10 +42,11 @@ from .models import Stats, TextureModel
 from .progress import CancelToken, ProgressCallback, check_cancel
 from .optimise import adam, lbfgs
 from .spectral import griffin_lim, stft
+from .strength import morph
 
 #: Level (RMS) content and style are brought to before analysis: -20 dBFS.
 REFERENCE_RMS = 0.1
-DOMAINS = ("waveform", "spectrogram")
+DOMAINS = ("auto", "waveform", "spectrogram")
 OPTIMISERS = ("lbfgs", "adam")
 #: How the output's peaks are kept under -0.1 dBFS (see :func:`engine.audio.match_loudness`).
 PEAK_MODES = ("limit", "scale")
@@ -63,7 +64,8 @@ class RenderSettings:
     #: None: the model's own default (``TextureModel.default_iterations``).
     iterations: Optional[int] = None
     seed: int = 0
-    domain: str = "waveform"
+    #: "auto": the model's own (``TextureModel.default_domain``).
+    domain: str = "auto"
     optimiser: str = "lbfgs"
     device: str = "auto"
     #: Adam's step relative to the parameters' RMS; None picks :data:`DEFAULT_ADAM_RATE`.
@@ -144,6 +146,8 @@ def render(content: np.ndarray, sample_rate: int, model: TextureModel, style: St
     settings = settings.validated()
     if settings.iterations is None:
         settings = replace(settings, iterations=model.default_iterations)
+    if settings.domain == "auto":
+        settings = replace(settings, domain=model.default_domain)
     if settings.domain == "spectrogram" and model.input != "spectrogram":
         raise GramophoneError(f"model '{model.name}' works on the waveform; use the waveform domain", "bad_parameter")
     check_clip(content, sample_rate, "content")
@@ -176,6 +180,7 @@ def render(content: np.ndarray, sample_rate: int, model: TextureModel, style: St
         delta[:, start:stop] += change.cpu().numpy() * _fade(start, stop, x.shape[1], fade)
     out = content + resample(delta * (level / REFERENCE_RMS), model.sample_rate, sample_rate,
                              content.shape[1])
+    out = morph(content, out, settings.strength, sample_rate)
     if settings.match_loudness:
         out = match_loudness(out, content, sample_rate, limit=settings.peaks == "limit")
     report(1.0, float("nan"))
@@ -195,7 +200,7 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
     x0p = torch.nn.functional.pad(x0, (0, padded - length))
     with torch.no_grad():
         content_frames = model.analysis(x0p)
-        targets = [_target(model, style, f, settings.strength) for f in content_frames]
+        targets = [style for _ in content_frames]
 
     if settings.domain == "waveform":
         per_channel = [model.preconditioner(t, padded) for t in targets]
@@ -249,7 +254,7 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
         if settings.domain == "waveform":
             y = torch.cat([signal(param[c:c + 1], c) for c in range(param.shape[0])])
         else:
-            magnitude = torch.expm1(param.detach().clamp_min(0))
+            magnitude = model.magnitude_from_features(param.detach())
             phase = None if settings.random_phase else torch.angle(stft(x0p, cfg))
             y = griffin_lim(magnitude, cfg, padded, settings.griffin_lim_iterations, phase, generator=gen)
         return (_keep_level(y, x0p) - x0p)[:, :length]
@@ -283,12 +288,6 @@ def _precondition(x: torch.Tensor, gains: Optional[torch.Tensor], inverse: bool 
         return x
     spectrum = torch.fft.rfft(x)
     return torch.fft.irfft(spectrum / gains if inverse else spectrum * gains, n=x.shape[-1])
-
-
-def _target(model: TextureModel, style: Stats, content_frames: torch.Tensor, strength: float) -> Stats:
-    if strength >= 1.0:
-        return style
-    return model.blend([(1.0 - strength, model.statistics([content_frames])), (strength, style)])
 
 
 def _chunk_spans(samples: int, model: TextureModel, settings: RenderSettings) -> list[tuple[int, int]]:

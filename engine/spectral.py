@@ -50,11 +50,12 @@ def istft(spec: torch.Tensor, cfg: StftConfig, length: int) -> torch.Tensor:
     return x.reshape(*shape[:-2], length)
 
 
-def log_magnitude(x: torch.Tensor, cfg: StftConfig) -> torch.Tensor:
-    """``log1p(|STFT(x)|)`` with a gradient that stays finite at silent bins."""
+def log_magnitude(x: torch.Tensor, cfg: StftConfig, gain: float = 1.0) -> torch.Tensor:
+    """``log1p(gain · |STFT(x)|)`` with a gradient that stays finite at silent bins. A larger
+    ``gain`` compresses more (closer to a log), so quiet bands weigh more against loud ones."""
     spec = stft(x, cfg)
     power = spec.real.square() + spec.imag.square()
-    return torch.log1p(torch.sqrt(power + 1e-12))
+    return torch.log1p(gain * torch.sqrt(power + 1e-12))
 
 
 def griffin_lim(magnitude: torch.Tensor, cfg: StftConfig, length: int, iterations: int = 32,

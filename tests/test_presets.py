@@ -17,7 +17,6 @@ from gramophone.engine.preset_store import PresetStore
 from gramophone.engine.pipeline import style_from_files
 from gramophone.engine.preset_format import PresetError
 from gramophone.engine.render import to_analysis_rate
-from gramophone.engine.spectral import log_magnitude
 
 from conftest import SR, write_wav
 
@@ -146,7 +145,7 @@ def test_blend_weights_select_the_parts(style_file, tmp_path, melody):
     model = get_model("kernel")
     a = preset_format.create("a", [style_file], model)
     b = preset_format.create("b", [write_wav(tmp_path / "m.wav", melody)], model)
-    x = log_magnitude(torch.from_numpy(to_analysis_rate(melody, SR, model)), model.stft)[0]
+    x = model.analysis(torch.from_numpy(to_analysis_rate(melody, SR, model)))[0]
     loss = [float(model.loss(x, preset_format.blend("m", a, b, w).stats)) for w in (0.0, 0.5, 1.0)]
     assert loss[0] > loss[1] > loss[2] and loss[2] < 1e-4
 
@@ -192,3 +191,19 @@ def test_concurrent_creation_corrupts_neither(store, style_file, tmp_path, melod
     assert store.load("one").sources[0]["file"] == "rain.wav"
     assert store.load("two").sources[0]["file"] == "m.wav"
     assert sorted(p.name for p in store.user_dir.iterdir()) == ["one.gpreset", "two.gpreset"]
+
+
+def test_format_1_presets_load_with_the_parameters_they_were_made_with(tmp_path, style_file):
+    """A version-1 preset (before ``gain`` existed) still loads, and its model is the one it was
+    made with (gain 1), not the new default."""
+    model = get_model("kernel", sample_rate=22_050, hop=512, gain=1.0)
+    path = preset_format.save(preset_format.create("old", [style_file], model), tmp_path / "old.gpreset")
+
+    def downgrade(meta, arrays):
+        meta["format_version"] = 1
+        del meta["params"]["gain"]
+
+    rewrite(path, downgrade)
+    old = preset_format.load(path)
+    assert old.params["gain"] == 1.0 and old.build_model().params == model.params
+    assert get_model("kernel").params["gain"] != 1.0

@@ -7,17 +7,17 @@ import torch
 from gramophone.engine import CancelToken, RenderCancelled, RenderSettings, render
 from gramophone.engine.errors import GramophoneError
 from gramophone.engine.metrics import content_preservation, style_distance
+from gramophone.engine.audio import resample
 from gramophone.engine.render import analyse_style, to_analysis_rate
-from gramophone.engine.spectral import log_magnitude
 
 from conftest import SR
 
-FAST = RenderSettings(iterations=8)
+FAST = RenderSettings(iterations=8, domain="waveform")
 
 
 def style_loss(clip, model, stats):
     x = torch.from_numpy(to_analysis_rate(clip, SR, model))
-    return float(model.loss(log_magnitude(x, model.stft)[0], stats))
+    return float(model.loss(model.analysis(x)[0], stats))
 
 
 @pytest.fixture(scope="module")
@@ -81,9 +81,9 @@ def test_progress_reports_start_and_end(melody, kernel_model, rain_stats):
     assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
 
 
-@pytest.mark.parametrize("settings", [RenderSettings(iterations=6, domain="spectrogram"),
-                                      RenderSettings(iterations=6, domain="spectrogram", random_phase=True),
-                                      RenderSettings(iterations=10, optimiser="adam")])
+@pytest.mark.parametrize("settings", [RenderSettings(iterations=20),
+                                      RenderSettings(iterations=20, domain="spectrogram", random_phase=True),
+                                      RenderSettings(iterations=10, domain="waveform", optimiser="adam")])
 def test_other_domains_and_optimisers_lower_the_loss(melody, kernel_model, rain_stats, settings):
     out = render(melody, SR, kernel_model, rain_stats, settings)
     assert out.shape == melody.shape
@@ -102,7 +102,7 @@ def test_stereo_keeps_each_channel_and_the_image(melody, kernel_model, rain_stat
 
 def test_long_clips_are_chunked_without_seams(melody, kernel_model, rain_stats):
     long = np.tile(melody, 3)  # 9 s
-    chunked = render(long, SR, kernel_model, rain_stats, RenderSettings(iterations=6, chunk_seconds=4.0))
+    chunked = render(long, SR, kernel_model, rain_stats, RenderSettings(iterations=6, domain="waveform", chunk_seconds=4.0))
     assert chunked.shape == long.shape
     assert style_loss(chunked, kernel_model, rain_stats) < 0.7 * style_loss(long, kernel_model, rain_stats)
     # no clicks at the joins: the largest sample-to-sample jump is like the rest of the clip's
@@ -131,3 +131,22 @@ def test_cuda_render_matches_cpu(melody, kernel_model, rain_stats):
     cpu = render(melody, SR, kernel_model, rain_stats, RenderSettings(iterations=4, device="cpu"))
     gpu = render(melody, SR, kernel_model, rain_stats, RenderSettings(iterations=4, device="cuda"))
     assert content_preservation(gpu, cpu, SR) > 0.95
+
+
+def test_default_render_moves_every_band_to_the_style_up_to_20_khz():
+    """At 44.1 kHz the style's top octave reaches the output: a melody with nothing above 11 kHz,
+    rendered in the style of hiss that has, comes out with the style's 11-20 kHz level."""
+    from gramophone.engine import get_model, synth
+    from gramophone.engine.metrics import high_band_level, style_gain
+
+    rate = 44_100
+    melody = synth.plucked_melody(rate, 2.0)
+    melody = resample(resample(melody, rate, 16_000), 16_000, rate)  # nothing above 8 kHz
+    vinyl = synth.vinyl(rate, 4.0)
+    model = get_model("kernel")
+    stats = analyse_style([(vinyl, rate)], model)
+    outs = {s: render(melody, rate, model, stats, RenderSettings(strength=s, iterations=20)) for s in (0.25, 0.5, 1.0)}
+    assert high_band_level(melody, rate) < high_band_level(vinyl, rate) - 20
+    assert abs(high_band_level(outs[1.0], rate) - high_band_level(vinyl, rate)) < 6
+    gains = [style_gain(outs[s], vinyl, melody, rate)["style"] for s in (0.25, 0.5, 1.0)]
+    assert gains[0] > 0.05 and gains == sorted(gains), gains

@@ -91,7 +91,7 @@ def _corr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 class AuditoryModel(TextureModel):
     name = "auditory"
     input = "waveform"
-    default_iterations = 300
+    default_iterations = 30
     level_invariant = True  # describe() brings every clip to one level first
     defaults = {"sample_rate": 22_050, "bands": 30, "low_hz": 20.0, "high_hz": 10_000.0, "compression": 0.3,
                 "envelope_rate": 400, "mod_bands": 20, "mod_low_hz": 0.5, "mod_high_hz": 200.0, "mod_q": 2.0,

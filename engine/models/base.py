@@ -35,6 +35,11 @@ class TextureModel(ABC):
     #: True when the loss ignores the level of what it scores: a render then holds each channel
     #: at its content's level while optimising, so the level cannot drift.
     level_invariant: ClassVar[bool] = False
+    #: Values of parameters added after presets were first saved: a preset that does not record
+    #: one was made with this value (see :mod:`engine.preset_format`).
+    legacy_params: ClassVar[Mapping[str, Any]] = {}
+    #: The domain a render optimises in when the caller says ``auto``.
+    default_domain: ClassVar[str] = "waveform"
     #: Optimiser iterations a render uses when the caller does not say (measured per model).
     default_iterations: ClassVar[int] = 20
 
@@ -61,7 +66,11 @@ class TextureModel(ABC):
         """The model's input for waveforms ``[..., samples]``: log1p|STFT| frames, or the samples."""
         from ..spectral import log_magnitude
 
-        return log_magnitude(x, self.stft) if self.input == "spectrogram" else x
+        return log_magnitude(x, self.stft, float(self.params.get("gain", 1.0))) if self.input == "spectrogram" else x
+
+    def magnitude_from_features(self, frames: torch.Tensor) -> torch.Tensor:
+        """STFT magnitudes whose :meth:`analysis` features are ``frames`` (negative ones: silence)."""
+        return torch.expm1(frames.clamp_min(0)) / float(self.params.get("gain", 1.0))
 
     @property
     def min_samples(self) -> int:

@@ -1,0 +1,233 @@
+"""Style-vs-content frontier: every model's strength sweep against the paper's iteration sweep.
+
+    .venv/bin/python -m bench.frontier                          # every pair, kernel model
+    .venv/bin/python -m bench.frontier --models kernel auditory --pairs speech-a11->rain
+    .venv/bin/python -m bench.frontier --list                   # the pairs
+
+Per content/style pair (real recordings from ``bench/recordings`` at their own rates, collected
+with ``python -m bench.recordings.collect``, plus the synthesised pairs), the paper's
+configuration (``bench/paper.py``) after 10, 30, 100 and 300 L-BFGS iterations, and each model at
+strength 0.25, 0.5, 0.75 and 1, are judged by the model-independent measures of
+``gramophone.engine.metrics``: style gain (0 = the content's texture, 1 = the style's) and
+content kept. Content and style are mixed to mono; the content is a 3 s excerpt, the style up
+to 6 s. The paper's scores are kept in ``bench/frontier_paper.json`` (its renders take minutes;
+the audio is cached in ``bench/out/frontier/paper/``).
+
+Checks printed per pair (the targets of issue #11): the default's strength 1 dominates the
+paper's 300 iterations (at least as much style and as much content); the share of the paper's
+points dominated by some strength; style gain rising and content kept not rising with strength;
+for 44.1/48 kHz clips whose style has real content above 11 kHz, the output's 11-20 kHz level
+(relative to 1-4 kHz) within 3 dB of the style's at strength 1. Writes a PNG per pair and
+``bench/out/frontier.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.common import OUT, machine, save_json
+from bench.paper import paper_sweep
+from bench.pairs import all_pairs
+from gramophone.engine import RenderSettings, analyse_style, get_model, render
+from gramophone.engine.metrics import content_kept, high_band_level, style_gain
+
+BUDGETS = (10, 30, 100, 300)
+STRENGTHS = (0.25, 0.5, 0.75, 1.0)
+CACHE = OUT / "frontier" / "paper"
+#: The paper's scores per pair (committed: its sweeps take minutes per pair on 2 cores), keyed by
+#: pair and a hash of the excerpts, so a changed excerpt is re-run rather than misread.
+PAPER_SCORES = Path(__file__).parent / "frontier_paper.json"
+#: styles with less than this above 11 kHz (relative to 1-4 kHz) have nothing there to reach
+HF_STYLE_MIN_DB = -30.0
+
+
+def judge(out: np.ndarray, content: np.ndarray, style: np.ndarray, rate: int, style_rate: int) -> dict:
+    gains = style_gain(out, style, content, rate, style_rate)
+    return dict(style=gains["style"], groups={k: v for k, v in gains.items() if k != "style"},
+                content=content_kept(out, content, rate), hf_db=high_band_level(out, rate))
+
+
+def excerpt_key(name: str, content: np.ndarray, style: np.ndarray) -> str:
+    digest = hashlib.sha256(content.tobytes() + style.tobytes()).hexdigest()[:16]
+    return f"{name}@{digest}"
+
+
+def paper_scores(name: str, content, rate, style, style_rate) -> dict[int, dict]:
+    """The paper's sweep judged, from the committed scores or by running it (then recorded)."""
+    key = excerpt_key(name, content, style)
+    known = json.loads(PAPER_SCORES.read_text()) if PAPER_SCORES.exists() else {}
+    if key not in known:
+        outs = paper_points(name, content, rate, style, style_rate)
+        known = json.loads(PAPER_SCORES.read_text()) if PAPER_SCORES.exists() else {}
+        known[key] = {str(b): judge(o, content, style, rate, style_rate) for b, o in outs.items()}
+        PAPER_SCORES.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n")
+    return {int(b): v for b, v in known[key].items()}
+
+
+def paper_points(name: str, content, rate, style, style_rate) -> dict[int, np.ndarray]:
+    path = CACHE / f"{name.replace('>', '')}.npz"
+    if path.exists():
+        data = np.load(path)
+        if data["content"].shape == content.shape and np.array_equal(data["content"], content):
+            return {b: data[f"it{b}"] for b in BUDGETS}
+    t = time.perf_counter()
+    outs = paper_sweep(content, rate, style, style_rate, BUDGETS)
+    print(f"  paper sweep for {name}: {time.perf_counter() - t:.0f} s", flush=True)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.savez(path, content=content, **{f"it{b}": o for b, o in outs.items()})
+    return outs
+
+
+def dominates(a: dict, b: dict, slack: float = 0.0) -> bool:
+    """``a`` has at least as much style and as much content as ``b``."""
+    return a["style"] >= b["style"] - slack and a["content"] >= b["content"] - slack
+
+
+def plot(name: str, paper: dict[int, dict], models: dict[str, list[dict]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 4), dpi=100)
+    if paper:
+        xs, ys = [paper[b]["content"] for b in BUDGETS], [paper[b]["style"] for b in BUDGETS]
+        ax.plot(xs, ys, "s--", color="grey", label="paper (10/30/100/300 it.)")
+        for b, x, y in zip(BUDGETS, xs, ys):
+            ax.annotate(str(b), (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7, color="grey")
+    for model, rows in models.items():
+        ax.plot([r["content"] for r in rows], [r["style"] for r in rows], "o-", label=f"{model} (strength .25-1)")
+        for r in rows:
+            ax.annotate(f"{r['strength']:g}", (r["content"], r["style"]), textcoords="offset points",
+                        xytext=(4, -9), fontsize=7)
+    ax.set_xlabel("content kept (broad-band contour correlation)")
+    ax.set_ylabel("style gain (0 content, 1 style)")
+    ax.set_title(name, fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=["kernel"])
+    parser.add_argument("--pairs", nargs="*", help="pair names (default: all)")
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--list", action="store_true")
+    parser.add_argument("--no-paper", action="store_true",
+                        help="do not run missing paper sweeps: judge the models alone on those pairs")
+    parser.add_argument("--paper-only", action="store_true", help="only compute (and cache) the paper sweeps")
+    args = parser.parse_args()
+
+    pairs = all_pairs(args.seconds)
+    if args.list:
+        for p in pairs:
+            print(f"{p.name}: {p.content_rate} Hz <- {p.style_rate} Hz  {p.description}")
+        return
+    if args.pairs:
+        pairs = [p for p in pairs if p.name in args.pairs]
+    (OUT / "frontier").mkdir(parents=True, exist_ok=True)
+    results = []
+    for pair in pairs:
+        c, s, rate, srate = pair.content, pair.style, pair.content_rate, pair.style_rate
+        known = json.loads(PAPER_SCORES.read_text()) if PAPER_SCORES.exists() else {}
+        print(f"{pair.name} ({rate} Hz, style {srate} Hz)", flush=True)
+        missing = excerpt_key(pair.name, c, s) not in known
+        paper = None if args.no_paper and missing else paper_scores(pair.name, c, rate, s, srate)
+        if args.paper_only:
+            continue
+        style_hf = high_band_level(s, srate)
+        models = {}
+        for name in args.models:
+            model = get_model(name)
+            stats = analyse_style([(s, srate)], model)
+            rows = []
+            for strength in STRENGTHS:
+                t = time.perf_counter()
+                out = render(c, rate, model, stats, RenderSettings(strength=strength))
+                row = dict(strength=strength, seconds=time.perf_counter() - t, **judge(out, c, s, rate, srate))
+                rows.append(row)
+            models[name] = rows
+        plot(pair.name, paper or {}, models, OUT / "frontier" / f"{pair.name.replace('>', '')}.png")
+        results.append(dict(pair=pair.name, rate=rate, style_rate=srate, style_hf_db=style_hf,
+                            content_hf_db=high_band_level(c, rate), paper=paper, models=models))
+        report(results[-1])
+    save_json("frontier.json", dict(results=results, machine=machine()))
+    summary(results, args.models)
+
+
+def checks(result: dict, model: str) -> dict:
+    """The issue's targets for one pair; those against the paper are None without its sweep."""
+    rows, paper = result["models"][model], result["paper"]
+    full = rows[-1]
+    styles, contents = [r["style"] for r in rows], [r["content"] for r in rows]
+    hf_applies = result["rate"] >= 44_100 and result["style_rate"] >= 44_100 and result["style_hf_db"] > HF_STYLE_MIN_DB
+    return dict(
+        beats_300=dominates(full, paper[300]) if paper else None,
+        dominated=sum(any(dominates(r, p) for r in rows) for p in paper.values()) if paper else None,
+        monotone=all(b > a for a, b in zip(styles, styles[1:])),
+        content_falls=all(b <= a + 0.01 for a, b in zip(contents, contents[1:])),
+        half_keeps=rows[STRENGTHS.index(0.5)]["content"] >= 0.5,
+        hf_gap=(full["hf_db"] - result["style_hf_db"]) if hf_applies else None)
+
+
+def _cell(value, fmt: str = "{}") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return fmt.format(value)
+
+
+def report(result: dict) -> None:
+    p = result["paper"]
+    if p:
+        print("  paper    " + "  ".join(f"{b}: {p[b]['style']:+.2f}/{p[b]['content']:.2f}" for b in BUDGETS))
+    for model, rows in result["models"].items():
+        c = checks(result, model)
+        print(f"  {model:8s} " + "  ".join(f"{r['strength']:g}: {r['style']:+.2f}/{r['content']:.2f}" for r in rows)
+              + f"  | beats 300: {_cell(c['beats_300'])}, dominated {_cell(c['dominated'])}/4, "
+              + f"monotone {_cell(c['monotone'])}, hf gap {_cell(c['hf_gap'], '{:+.1f}')} dB, "
+              + f"{rows[-1]['seconds']:.1f} s", flush=True)
+
+
+def summary(results: list[dict], models: list[str]) -> None:
+    """A markdown table per model (for bench/RESULTS.md) and the totals against the targets."""
+    for m in models:
+        print(f"\n{m}: style gain / content kept at strength 0.25, 0.5, 0.75, 1 (paper 300 it. for reference)\n")
+        print("| pair | rate | paper 300 | s=0.25 | s=0.5 | s=0.75 | s=1 | beats 300 | paper points dominated "
+              "| monotone | HF gap dB |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        for r in results:
+            c, p = checks(r, m), r["paper"]
+            cells = " | ".join(f"{x['style']:+.2f} / {x['content']:.2f}" for x in r["models"][m])
+            ref = f"{p[300]['style']:+.2f} / {p[300]['content']:.2f}" if p else "-"
+            print(f"| {r['pair']} | {r['rate'] // 1000} k | {ref} | {cells} | {_cell(c['beats_300'])} "
+                  f"| {_cell(c['dominated'], '{}/4')} | {_cell(c['monotone'])} | {_cell(c['hf_gap'], '{:+.1f}')} |")
+        cs = [checks(r, m) for r in results]
+        judged = [c for c in cs if c["beats_300"] is not None]
+        gaps = [c["hf_gap"] for c in cs if c["hf_gap"] is not None]
+        print(f"\n{m}: monotone on {sum(c['monotone'] for c in cs)}/{len(cs)} pairs; content kept at 0.5 >= 0.5 on "
+              f"{sum(c['half_keeps'] for c in cs)}/{len(cs)}; mean style gain at 1 "
+              f"{np.mean([r['models'][m][-1]['style'] for r in results]):.2f}, content kept "
+              f"{np.mean([r['models'][m][-1]['content'] for r in results]):.2f}; HF gap within 3 dB on "
+              f"{sum(abs(g) <= 3 for g in gaps)}/{len(gaps)} full-band pairs")
+        if judged:
+            with_paper = [r for r in results if r["paper"]]
+            print(f"{m} against the paper ({len(judged)} pairs with its sweep): strength 1 dominates its 300 it. on "
+                  f"{sum(c['beats_300'] for c in judged)}/{len(judged)}; paper points dominated "
+                  f"{sum(c['dominated'] for c in judged)}/{4 * len(judged)}; paper 300 mean style gain "
+                  f"{np.mean([r['paper'][300]['style'] for r in with_paper]):.2f}, content kept "
+                  f"{np.mean([r['paper'][300]['content'] for r in with_paper]):.2f}")
+    print(f"machine: {machine()}")
+
+
+if __name__ == "__main__":
+    main()
