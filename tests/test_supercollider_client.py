@@ -185,6 +185,9 @@ def test_supercollider_class_renders_a_buffer_as_documented(served, tmp_path, me
     sc = Sclang(home, env, prelude=f's.addr = NetAddr("127.0.0.1", {free_port()});')
     try:
         # README steps 3-4: Buffer in, Buffer out, with progress: and error: keywords.
+        # Before s.boot: a Buffer on a server that is not running is a readable error, not a hang.
+        sc.run(f'(var x = Gramophone("127.0.0.1", {served.port}); x.render(Buffer(s, 100), "rain"); x.free)',
+               r"WARNING: Gramophone: the Buffer's server is not running: boot it first \(s\.boot\) \(server_not_running\)")
         resources = sc.run('("resourceDir " ++ Platform.resourceDir).postln;', r"^resourceDir (.+)$")[1]
         original, _ = read_audio(Path(resources) / "sounds" / "a11wlk01.wav")
         match = sc.run(readme[1], r"^Buffer\((\d+), (\d+), 1, 44100\.0", timeout=120)
