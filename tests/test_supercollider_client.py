@@ -215,6 +215,10 @@ def test_supercollider_class_renders_a_buffer_as_documented(served, tmp_path, me
         (home / "Music" / "in-fire.wav").unlink()
         sc.run(render_file + "\n" + cancel, r"WARNING: Gramophone: cancelled \(cancelled\)")
 
+        # Cancelled before its Buffer was even written: nothing reaches the server.
+        sc.run('(var id = g.render(b, "rain", error: { |code| ("early " ++ code).postln }); g.cancel(id))',
+               r"^early cancelled$")
+
         # The help file's examples: the same first render, then errors as readable messages.
         first, calls, errors, done = examples
         assert first.strip() == readme[1].strip(), "the help file's first render is the README's"
@@ -226,6 +230,13 @@ def test_supercollider_class_renders_a_buffer_as_documented(served, tmp_path, me
         sc.run(other_port + "\n'created'.postln;", r"^created$")
         sc.run(no_server, r"^\[ timeout, no reply from the Gramophone server at 127\.0\.0\.1:7779 within 5 s: "
                           r"is `gramophone serve` running there\? \]$", timeout=15)
+
+        # The help file parses, and every method it documents exists (SCDoc warns otherwise).
+        mark = len(sc.lines)
+        sc.run(f'(var doc = SCDoc.parseFileFull("{SCHELP}"); SCDocHTMLRenderer.renderToFile("{tmp_path}/help.html", '
+               f'SCDocEntry(doc, "Classes/Gramophone"), doc); "rendered".postln)', r"^rendered$", timeout=60)
+        warnings = [line for line in sc.lines[mark:] if "WARNING" in line or "ERROR" in line]
+        assert not warnings and "method-name" in (tmp_path / "help.html").read_text(), sc.log()
 
         # free removes the responders (they survive Cmd-period, so only free removes them).
         count = ('OSCFunc.allFuncProxies.values.flat.select { |f| f.path.asString.beginsWith("/gramophone") }'

@@ -8,7 +8,7 @@
 
 Gramophone {
 	classvar <>defaultTimeout = 5, jobCounter = 0;
-	var <addr, <>timeout, jobs, responders, presetList, presetWaiters;
+	var <addr, <>timeout, jobs, unsent, responders, presetList, presetWaiters;
 
 	*new { |host = "127.0.0.1", port = 7770|
 		^super.new.init(host, port)
@@ -18,13 +18,23 @@ Gramophone {
 		addr = NetAddr(host, port);
 		timeout = defaultTimeout;
 		jobs = Dictionary.new;
+		unsent = Set.new;  // Buffer renders whose file is still being written
 		presetWaiters = List.new;
 		responders = [
 			this.prJobResponder('/gramophone/queued', { |job| job[\queued] = true }),
 			this.prJobResponder('/gramophone/progress', { |job, msg| job[\progress].value(msg[2]) }),
-			this.prJobResponder('/gramophone/done', { |job, msg| this.prFinish(job, msg[1]); job[\done].value(msg[2].asString) }),
-			this.prJobResponder('/gramophone/error', { |job, msg| this.prFail(job, msg[1], msg[2].asSymbol, msg[3].asString) }),
-			this.prJobResponder('/gramophone/cancelled', { |job, msg| this.prFail(job, msg[1], \cancelled, "cancelled") }),
+			this.prJobResponder('/gramophone/done', { |job, msg|
+				jobs.removeAt(msg[1].asString);
+				job[\done].value(msg[2].asString)
+			}),
+			this.prJobResponder('/gramophone/error', { |job, msg|
+				jobs.removeAt(msg[1].asString);
+				job[\error].value(msg[2].asSymbol, msg[3].asString)
+			}),
+			this.prJobResponder('/gramophone/cancelled', { |job, msg|
+				jobs.removeAt(msg[1].asString);
+				job[\error].value(\cancelled, "cancelled")
+			}),
 			this.prResponder('/gramophone/preset', { |msg|
 				presetList.add((name: msg[1].asString, model: msg[2].asString, origin: msg[3].asString,
 					description: msg[4].asString))
@@ -43,9 +53,11 @@ Gramophone {
 			onError.value(\server_not_running, "the Buffer's server is not running: boot it first (s.boot)");
 			^id
 		};
+		unsent.add(id);
 		fork {
 			buffer.write(inPath, "wav", "float");
 			server.sync;
+			unsent.remove(id);
 			this.prSubmit(id, inPath, preset, outPath, options, progress,
 				done: { |path|
 					Buffer.read(server, path, action: { |result|
@@ -68,7 +80,10 @@ Gramophone {
 
 	// Stop a queued or running job; its error function gets \cancelled.
 	cancel { |id|
-		addr.sendMsg('/gramophone/cancel', id.asString)
+		id = id.asString;
+		if(unsent.includes(id)) { unsent.remove(id); jobs[id] = \cancelled } {
+			addr.sendMsg('/gramophone/cancel', id)
+		}
 	}
 
 	// action.(names, details): the server's preset names, and an Event per preset
@@ -94,6 +109,7 @@ Gramophone {
 		responders.do(_.free);
 		responders = nil;
 		jobs.clear;
+		unsent.clear;
 		presetWaiters.clear
 	}
 
@@ -108,6 +124,10 @@ Gramophone {
 
 	prSubmit { |id, inPath, preset, outPath, options, progress, done, error|
 		var job = (progress: progress, done: done, error: error, queued: false);
+		if(jobs[id] == \cancelled) {  // cancelled before it could be sent
+			jobs.removeAt(id);
+			^error.value(\cancelled, "cancelled")
+		};
 		if(options.isKindOf(Dictionary)) { options = options.getPairs };
 		jobs[id] = job;
 		addr.sendMsg('/gramophone/render', id, inPath, preset.asString, outPath, *(options ? []));
@@ -118,15 +138,6 @@ Gramophone {
 			};
 			nil
 		})
-	}
-
-	prFinish { |job, id|
-		jobs.removeAt(id.asString)
-	}
-
-	prFail { |job, id, code, message|
-		this.prFinish(job, id);
-		job[\error].value(code, message)
 	}
 
 	prPresetsArrived {
