@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PD_DIR = ROOT / "max_patches" / "pd"
 README = ROOT / "max_patches" / "README.md"
 #: Objects Pd vanilla 0.51 has; the client may use no others (no externals to install).
-VANILLA = {"inlet", "outlet", "route", "t", "list", "soundfiler", "f", "+", "-", ">", "oscformat", "oscparse",
+VANILLA = {"inlet", "outlet", "route", "t", "list", "soundfiler", "f", "+", "*", ">", "oscformat", "oscparse",
            "netsend", "fudiparse", "delay", "spigot", "symbol", "loadbang", "print", "table", "openpanel", "bng", "tabplay~",
            "dac~", "gramophone"}
 
@@ -184,6 +184,8 @@ def test_readme_steps_render_an_array(served, tmp_path, melody):
         assert out.shape == melody.shape
         assert np.abs(out).max() > 0.01 and not np.allclose(out, melody, atol=1e-3)
         assert Path(done[1]).exists()
+        # job ids are $0*10000 + n, unique among the objects of a Pd session ($0 starts at 1000)
+        assert re.search(r"job 1\d{7} done", served.output()), served.output()
     finally:
         pd.stop()
 
