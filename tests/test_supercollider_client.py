@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import shlex
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -29,7 +31,7 @@ SCHELP = QUARK / "HelpSource" / "Classes" / "Gramophone.schelp"
 #: The only edits made to the documented code: where this checkout is, and the test server's port.
 DOC_PATH, DOC_PORT = "/path/to/gramophone", "7770"
 
-pytestmark = pytest.mark.skipif(
+needs_sc = pytest.mark.skipif(
     not all(shutil.which(p) for p in ("sclang", "scsynth", "jackd")),
     reason="needs SuperCollider and JACK (Debian supercollider-language, supercollider-server, jackd2); "
            ".ci/run installs them")
@@ -158,6 +160,15 @@ def test_documented_code_blocks_are_the_tested_ones():
         assert any(call in b for b in readme) and any(call in b for b in examples), call
 
 
+def test_readme_command_finds_the_installed_client_folder():
+    section = README.read_text().split("## SuperCollider", 1)[1]
+    command = re.search(r'`(python -c "import gramophone\.clients[^`]*)`', section)[1]
+    out = subprocess.run([sys.executable, *shlex.split(command)[1:]], capture_output=True, text=True, check=True)
+    folder = Path(out.stdout.strip())
+    assert (folder / "supercollider" / "Gramophone" / "Gramophone.quark").is_file()
+    assert (folder / "pd" / "gramophone.pd").is_file()
+
+
 def test_quark_file_names_the_package_version():
     from gramophone import __version__
 
@@ -165,6 +176,7 @@ def test_quark_file_names_the_package_version():
     assert f'version: "{__version__}"' in quark and 'schelp: "Gramophone"' in quark
 
 
+@needs_sc
 def test_supercollider_class_renders_a_buffer_as_documented(served, tmp_path, melody, jack):
     home = tmp_path / "home"
     (home / "Music").mkdir(parents=True)
