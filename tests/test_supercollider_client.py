@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from conftest import write_wav
 from gramophone.bridge.osc_client import free_port
@@ -56,14 +55,19 @@ def as_run(code: str, port: int) -> str:
 
 
 @pytest.fixture
-def jack():
+def jack(tmp_path):
     """A JACK server on the dummy driver (no audio device needed), under a name of its own so
     that parallel runs never share one; scsynth finds it through JACK_DEFAULT_SERVER."""
     name = f"gramophone-test-{uuid.uuid4().hex[:8]}"
+    log = open(tmp_path / "jackd.log", "w+")
     proc = subprocess.Popen(["jackd", "-n", name, "--no-realtime", "-d", "dummy", "-r", "48000"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        subprocess.run(["jack_wait", "-s", name, "-w", "-t", "20"], check=True, capture_output=True, timeout=30)
+        waited = subprocess.run(["jack_wait", "-s", name, "-w", "-t", "20"], capture_output=True, text=True,
+                                timeout=30)
+        if waited.returncode != 0 or proc.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"jackd did not start: {waited.stdout}{waited.stderr}{log.read()}")
         yield name
     finally:
         proc.terminate()
@@ -72,6 +76,7 @@ def jack():
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        log.close()
 
 
 #: Evaluates STEPS/step-N.scd in order, each when it appears, and says so first.
@@ -196,12 +201,12 @@ def test_supercollider_class_renders_a_buffer_as_documented(served, tmp_path, me
     started = time.time()
     sc = Sclang(home, env, prelude=f's.addr = NetAddr("127.0.0.1", {free_port()});')
     try:
-        # README steps 3-4: Buffer in, Buffer out, with progress: and error: keywords.
         # Before s.boot: a Buffer on a server that is not running is a readable error, not a hang.
         sc.run(f'(var x = Gramophone("127.0.0.1", {served.port}); x.render(Buffer(s, 100), "rain"); x.free)',
                r"WARNING: Gramophone: the Buffer's server is not running: boot it first \(s\.boot\) \(server_not_running\)")
         resources = sc.run('("resourceDir " ++ Platform.resourceDir).postln;', r"^resourceDir (.+)$")[1]
         original, _ = read_audio(Path(resources) / "sounds" / "a11wlk01.wav")
+        # README steps 3-4: Buffer in, Buffer out, with progress: and error: keywords.
         match = sc.run(readme[1], r"^Buffer\((\d+), (\d+), 1, 44100\.0", timeout=120)
         bufnum, frames = int(match[1]), int(match[2])
         assert frames == original.shape[1]
@@ -226,10 +231,14 @@ def test_supercollider_class_renders_a_buffer_as_documented(served, tmp_path, me
         # "stops a job that still runs": evaluated together with the renderFile line.
         (home / "Music" / "in-fire.wav").unlink()
         sc.run(render_file + "\n" + cancel, r"WARNING: Gramophone: cancelled \(cancelled\)")
+        assert not (home / "Music" / "in-fire.wav").exists()
 
         # Cancelled before its Buffer was even written: nothing reaches the server.
+        requests = served.output().count("/gramophone/render ")
         sc.run('(var id = g.render(b, "rain", error: { |code| ("early " ++ code).postln }); g.cancel(id))',
                r"^early cancelled$")
+        time.sleep(0.5)
+        assert served.output().count("/gramophone/render ") == requests
 
         # The help file's examples: the same first render, then errors as readable messages.
         first, calls, errors, done = examples
