@@ -38,18 +38,22 @@ ABSTRACTION = [
                    "presets-end N"),
     ("in", "obj", "inlet"),
     ("route", "obj", "route render render-file cancel presets connect"),
-    # render PRESET [opts]: write the input array to a file, then
-    # /gramophone/render id in preset out [opts]. Ids are $0*10000 + 1, 2, 3 ...: unique among the
+    # render PRESET [opts]: keep the preset and options, write the input array to a file and, if
+    # that wrote samples, send /gramophone/render id in preset out [opts]. Ids are $0*10000 + 1, 2, 3 ...: unique among the
     # objects of a Pd session, so that one object's cancel never stops another's job
     ("load_base", "obj", "f $0"),
     ("times_base", "obj", "* 10000"),
-    ("t_render", "obj", "t a b b"),
+    ("t_render", "obj", "t b a b"),
     ("write_args", "obj", "list append $3/gramophone-$0-in.wav $1"),
     ("write_msg", "obj", "list prepend write -wave -bytes 4"),
     ("write_trim", "obj", "list trim"),
     ("sf_write", "obj", "soundfiler"),
+    ("written", "obj", "sel 0"),
+    ("write_failed", "msg", "error write_failed the input array is empty or could not be written to the work folder "
+                            "(see the Pd window)"),
     ("split_preset", "obj", "list split 1"),
-    ("t_preset", "obj", "t a b"),
+    ("preset", "obj", "symbol"),
+    ("t_preset", "obj", "t b b"),
     ("counter", "obj", "f 1"),
     ("plus", "obj", "+ 1"),
     ("base", "obj", "+"),
@@ -137,17 +141,18 @@ ABSTRACTION_EDGES = [
     ("in", 0, "route", 0),
     # render
     ("route", 0, "t_render", 0),
-    ("t_render", 2, "write_args", 0), ("write_args", 0, "write_msg", 0), ("write_msg", 0, "write_trim", 0),
-    ("write_trim", 0, "sf_write", 0),
-    ("t_render", 1, "append_opts", 1),  # a bang clears the options left from the last render
-    ("t_render", 0, "split_preset", 0),
-    ("split_preset", 1, "append_opts", 1),
-    ("split_preset", 0, "t_preset", 0),
+    ("t_render", 2, "append_opts", 1),  # a bang clears the options left from the last render
+    ("t_render", 1, "split_preset", 0),
+    ("split_preset", 1, "append_opts", 1), ("split_preset", 0, "preset", 1),
+    ("t_render", 0, "write_args", 0), ("write_args", 0, "write_msg", 0), ("write_msg", 0, "write_trim", 0),
+    ("write_trim", 0, "sf_write", 0), ("sf_write", 0, "written", 0),
+    ("written", 0, "write_failed", 0), ("write_failed", 0, "out_trim", 0),
+    ("written", 1, "t_preset", 0),
     ("load", 0, "load_base", 0), ("load_base", 0, "times_base", 0),
     ("times_base", 0, "base", 1), ("times_base", 0, "file_base", 1),
     ("t_preset", 1, "counter", 0), ("counter", 0, "plus", 0), ("plus", 0, "counter", 1),
     ("counter", 0, "base", 0), ("base", 0, "job_id", 1), ("base", 0, "id_in", 0), ("id_in", 0, "prepend_id", 1),
-    ("t_preset", 0, "prepend_id", 0), ("prepend_id", 0, "append_out", 0), ("append_out", 0, "append_opts", 0),
+    ("t_preset", 0, "preset", 0), ("preset", 0, "prepend_id", 0), ("prepend_id", 0, "append_out", 0), ("append_out", 0, "append_opts", 0),
     ("append_opts", 0, "fmt_render", 0),
     # render-file
     ("route", 1, "t_file", 0),

@@ -24,7 +24,7 @@ PD_DIR = ROOT / "max_patches" / "pd"
 README = ROOT / "max_patches" / "README.md"
 #: Objects Pd vanilla 0.51 has; the client may use no others (no externals to install).
 VANILLA = {"inlet", "outlet", "route", "t", "list", "soundfiler", "f", "+", "*", ">", "oscformat", "oscparse",
-           "netsend", "fudiparse", "delay", "spigot", "symbol", "loadbang", "print", "table", "openpanel", "bng", "tabplay~",
+           "netsend", "fudiparse", "delay", "spigot", "sel", "symbol", "loadbang", "print", "table", "openpanel", "bng", "tabplay~",
            "dac~", "gramophone"}
 
 needs_pd = pytest.mark.skipif(shutil.which("pd") is None,
@@ -235,6 +235,16 @@ def test_help_patch_renders_and_reports_errors(served, tmp_path, melody):
                 r"/gramophone-not-allowed/in\.wav$", after=mark)
         pd.send(gramophone, "render-file /tmp/only-one-argument")
         pd.wait(r"^gramophone: error bad_args render-file needs IN-PATH PRESET OUT-PATH$", after=mark)
+        # an array that cannot be written: an error, and no request with a stale file
+        requests = served.output().count("/gramophone/render ")
+        pd.send(canvas, "obj 600 500 gramophone no-such-array dst /tmp")
+        pd.send(canvas, f"connect {len(items)} 0 {index['print gramophone']} 0")
+        pd.send(canvas, "obj 600 530 r click-missing")
+        pd.send(canvas, f"connect {len(items) + 1} 0 {len(items)} 0")
+        pd.send("click-missing", "render rain")
+        pd.wait(r"^gramophone: error write_failed the input array is empty or could not be written", after=mark)
+        time.sleep(0.5)
+        assert served.output().count("/gramophone/render ") == requests
         pd.send(gramophone, f"connect localhost {free_port()}")  # nobody listens there
         pd.send("click-presets", "bang")
         pd.wait(r"^gramophone: error timeout no reply from the Gramophone server within 5 s: "
