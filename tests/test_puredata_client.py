@@ -249,5 +249,6 @@ def test_help_patch_renders_and_reports_errors(served, tmp_path, melody):
         pd.send("click-presets", "bang")
         pd.wait(r"^gramophone: error timeout no reply from the Gramophone server within 5 s: "
                 r"is gramophone serve running\?$", timeout=15, after=mark)
+        assert "couldn't create" not in pd.log(), pd.log()  # every box of the help patch and abstraction exists
     finally:
         pd.stop()
