@@ -53,7 +53,7 @@ def test_cli_round_trip(tmp_path, style_file, melody, capsys, monkeypatch):
     assert all(n in listing for n in ("rain", "tune", "mix")) and "wet" in listing
     assert cli(tmp_path, "preset", "show", "mix") == 0
     shown = capsys.readouterr().out
-    for text in ("kernel", "rain.wav", "drone.wav", "22050", "format 1", "sha256", "MB", "weight 0.25"):
+    for text in ("kernel", "rain.wav", "drone.wav", "22050", "44100", "format 2", "sha256", "MB", "weight 0.25"):
         assert text in shown
     content = write_wav(tmp_path / "c.wav", melody)
     assert cli(tmp_path, "render", str(content), "--preset", "mix", "-o", str(tmp_path / "o.wav"),
