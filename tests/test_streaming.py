@@ -57,7 +57,13 @@ def only(folder, *names):
 def test_streamed_equals_one_render_in_memory(tmp_path, kernel_model, rain_stats):
     """At the model's rate nothing is resampled, so a streamed render must equal the in-memory
     one (which cuts the same chunks) up to float rounding: the crossfades are added in another
-    order (1e-7) and the RMS sums are in float64. 1e-6 is 20 dB under one 24-bit step."""
+    order (1e-7) and the RMS sums are in float64. 1e-6 is 20 dB under one 24-bit step.
+
+    At other rates each chunk is resampled on its own, and the optimiser is too sensitive for a
+    sample-wise comparison: changing the level alone by a relative 1e-6 moves a 3-iteration
+    48 kHz render by 10 % of its change's RMS (measured). There the joins and the loudness are
+    checked exactly with a stand-in for ``render``, and a real render's joins by ear-like
+    measures (the next two tests)."""
     content = stereo(SR, 3.0)
     path = write_wav(tmp_path / "clip.wav", content)
     result = render_file(path, tmp_path / "out.wav", kernel_model, rain_stats, CHUNKED)
