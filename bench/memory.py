@@ -6,7 +6,8 @@ longer than one chunk), and, for comparison, the same clips rendered in memory i
 Each render runs in its own child process; its peak resident memory is the kernel's high-water
 mark (``VmHWM`` in /proc/self/status), read by the child when it is done, so it includes
 Python, torch and the model. The time is the render call's wall time (style analysis and
-start-up excluded). The content is the built-in plucked melody (a different tempo per channel),
+start-up excluded), and the child's CPU time (start-up included), which a shared machine's load
+disturbs far less. The content is the built-in plucked melody (a different tempo per channel),
 written once to a temporary folder.
 
     .venv/bin/python -m bench.memory                          # 60, 180 and 600 s, streamed
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -64,12 +66,14 @@ def write_content(path: Path, seconds: int) -> None:
 
 
 def measure(content: Path, output: Path, mode: str, threads: int, iterations: int) -> dict:
-    load = os.getloadavg()[0]
+    load, cpu = os.getloadavg()[0], resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run([sys.executable, "-c", CHILD, str(content), str(output), mode, str(threads), str(iterations)],
                           capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
     if done.returncode != 0:
         raise SystemExit(f"{mode} render of {content.name} failed:\n{done.stderr}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result["cpu_seconds"] = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime  # start-up included
     result["load"] = [round(load, 1), round(os.getloadavg()[0], 1)]
     return result
 
@@ -95,7 +99,7 @@ def main() -> None:
                          iterations=args.iterations or "default")
                 rows.append(r)
                 print(f"{seconds:4d} s {mode:9s}  peak {r['peak_mb']:6.0f} MB  {r['seconds']:7.1f} s "
-                      f"({r['per_second']:.2f} s per s of audio)  {r['iterations']} it., {r['threads']} threads, "
+                      f"({r['per_second']:.2f} s per s of audio, {r['cpu_seconds']:.0f} CPU s)  {r['iterations']} it., {r['threads']} threads, "
                       f"load {r['load'][0]} -> {r['load'][1]}", flush=True)
     print(f"\nsaved {save_json(f'memory-it{args.iterations}.json', {'rows': rows})}")
 

@@ -26,7 +26,9 @@ only read, front to back (so any readable format streams, mp3 included).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
+import functools
 import math
 import os
 import tempfile
@@ -176,7 +178,7 @@ def _render_chunks(path: str | os.PathLike, measured: _Measured, model: TextureM
     share = 1.0 - MEASURE_SHARE - FINISH_SHARE
     reader = _SpanReader(_read_blocks(path, min(BLOCK_FRAMES, spans[0][1])), measured.channels, path)
     carry: Optional[np.ndarray] = None  # the faded-out end of the previous chunk
-    weighted: list[tuple[int, dict[str, float]]] = []
+    sums: dict[str, float] = {}  # chunk reports, weighted by length
     for index, (start, stop) in enumerate(spans):
         def chunk_progress(done: float, loss: float, index: int = index) -> None:
             report(MEASURE_SHARE + share * (index + done) / len(spans), loss)
@@ -185,14 +187,34 @@ def _render_chunks(path: str | os.PathLike, measured: _Measured, model: TextureM
         rendered = render(piece, sr, model, style, inner, chunk_progress, cancel, level=measured.analysis_rms)
         del piece
         if chunk_report is not None:
-            weighted.append((stop - start, chunk_report(rendered, sr)))
+            for key, value in chunk_report(rendered, sr).items():
+                sums[key] = sums.get(key, 0.0) + (stop - start) * value
         rendered *= crossfade_gains(start, stop, frames, fade)
         if carry is not None:
             rendered[:, :carry.shape[1]] += carry
         keep = spans[index + 1][0] - start if index + 1 < len(spans) else stop - start
         raw.write(rendered[:, :keep])
-        carry = rendered[:, keep:]
-    return _weighted_mean(weighted)
+        carry = rendered[:, keep:].copy()
+        del rendered
+        _release_free_memory()
+    return {key: total / sum(stop - start for start, stop in spans) for key, total in sums.items()}
+
+
+def _release_free_memory() -> None:
+    """Hand memory freed by the last chunk back to the system (glibc's ``malloc_trim``). Without
+    it, holes left by one chunk's tensors stay resident, and the peak crept up by 4 MB a chunk
+    (measured over a 600 s render); elsewhere than glibc this does nothing."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim() -> Optional[Callable[[int], int]]:
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 def _loudness(raw: "_RawFile", target: float, settings: RenderSettings, report: "_Monotone",
@@ -233,13 +255,6 @@ def _limiter_chain(gains: list[float], sample_rate: int) -> Callable[[np.ndarray
 
 def _context(gains: list[float], raw: "_RawFile") -> int:
     return len(gains) * int(math.ceil(LIMITER_CONTEXT_SECONDS * raw.sample_rate))
-
-
-def _weighted_mean(parts: list[tuple[int, dict[str, float]]]) -> dict[str, float]:
-    if not parts or not parts[0][1]:
-        return {}
-    total = sum(w for w, _ in parts)
-    return {k: sum(w * r[k] for w, r in parts) / total for k in parts[0][1]}
 
 
 class _Monotone:
@@ -294,7 +309,7 @@ class _SpanReader:
             parts.append(block)
             have += block.shape[1]
         self._buffer = np.concatenate(parts, axis=1) if len(parts) > 1 else self._buffer
-        return self._buffer[:, :stop - start].copy()
+        return self._buffer[:, :stop - start]  # a view: the caller must not write to it
 
 
 # ----------------------------------------------------------------------------- writing

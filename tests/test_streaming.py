@@ -240,7 +240,7 @@ def test_flac_output_streams_too(tmp_path, monkeypatch, kernel_model):
     wav, _ = read_audio(tmp_path / "out.wav")
     flac, _ = read_audio(tmp_path / "out.flac")
     assert sf.info(str(tmp_path / "out.flac")).subtype == "PCM_24"
-    assert np.abs(wav - flac).max() <= 2 ** -23
+    assert np.abs(wav - flac).max() <= 2 ** -22  # 24-bit rounding (2^-24) plus float32 rounding near 1
 
 
 def test_short_clip_renders_in_one_piece_as_before(tmp_path, kernel_model, rain_stats, monkeypatch):
