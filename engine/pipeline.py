@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .audio import WRITE_EXTENSIONS, read_audio, write_audio
+from .audio import WRITE_EXTENSIONS, probe_audio, read_audio, write_audio
 from .errors import GramophoneError
 from .models import Stats, TextureModel
 from .progress import CancelToken, ProgressCallback
 from .render import RenderSettings, analyse_style, render
+from .streaming import chunk_frames, render_streamed
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,19 @@ def check_output_path(content_path: str | os.PathLike, output_path: str | os.Pat
 def render_file(content_path: str | os.PathLike, output_path: str | os.PathLike, model: TextureModel,
                 style: Stats, settings: RenderSettings = RenderSettings(),
                 progress: Optional[ProgressCallback] = None, cancel: Optional[CancelToken] = None) -> RenderResult:
-    """Render the audio file ``content_path`` into ``output_path`` (format from its extension)."""
+    """Render the audio file ``content_path`` into ``output_path`` (format from its extension).
+
+    A clip longer than one chunk is streamed (``engine.streaming``), so memory does not grow
+    with its length; a shorter one is rendered in memory, in one piece."""
     out = check_output_path(content_path, output_path)
     settings.validated()
     started = time.perf_counter()
+    sample_rate, _, frames = probe_audio(content_path)
+    if frames > chunk_frames(settings, sample_rate):
+        sample_rate, channels, frames, report = render_streamed(
+            content_path, out, model, style, settings, progress, cancel,
+            lambda clip, sr: report_on(clip, sr, model, style))
+        return RenderResult(out, time.perf_counter() - started, frames / sample_rate, sample_rate, channels, report)
     content, sample_rate = read_audio(content_path)
     rendered = render(content, sample_rate, model, style, settings, progress, cancel)
     write_audio(out, rendered, sample_rate)

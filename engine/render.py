@@ -137,11 +137,14 @@ def analyse_style(clips: list[tuple[np.ndarray, int]], model: TextureModel) -> S
 
 def render(content: np.ndarray, sample_rate: int, model: TextureModel, style: Stats,
            settings: RenderSettings = RenderSettings(), progress: Optional[ProgressCallback] = None,
-           cancel: Optional[CancelToken] = None) -> np.ndarray:
+           cancel: Optional[CancelToken] = None, *, level: Optional[float] = None) -> np.ndarray:
     """Render ``content`` (``float32 [channels, samples]``) in the style given by ``style``.
 
     Returns ``float32 [channels, samples]`` at ``sample_rate``. Raises :class:`GramophoneError`
     for bad input and :class:`~engine.errors.RenderCancelled` when ``cancel`` is set.
+    ``level``: the RMS at the analysis rate that is brought to :data:`REFERENCE_RMS`; by default
+    the content's own. A streamed long clip (``engine.streaming``) passes the whole file's, so
+    every chunk is scaled as one render would scale it.
     """
     settings = settings.validated()
     if settings.iterations is None:
@@ -158,7 +161,7 @@ def render(content: np.ndarray, sample_rate: int, model: TextureModel, style: St
     report(0.0, float("nan"))
 
     x = resample(content, sample_rate, model.sample_rate)
-    level = rms(x)
+    level = rms(x) if level is None else level
     if level <= 1e-9 or settings.strength == 0.0:
         report(1.0, 0.0)
         return content.astype(np.float32, copy=True)
