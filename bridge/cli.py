@@ -126,6 +126,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default %(default)s)")
     p.add_argument("--weights", action="append", default=[], metavar="PATH",
                    help="weights files for vgg19/soundnet presets (repeatable; matched by content hash)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="render worker processes, i.e. renders at once (default %(default)s)")
 
     sub.add_parser("info", help="version, device, threads and models")
     return parser
@@ -230,7 +232,7 @@ def _serve(args: argparse.Namespace) -> int:
         server = GramophoneServer(args.host, args.port, args.reply_port or None,
                                   default_allowed_dirs() + [Path(d) for d in args.allow_dir],
                                   PresetStore(args.preset_dir), args.device, args.queue, args.weights,
-                                  args.max_seconds)
+                                  args.max_seconds, jobs=args.jobs)
     except OSError as exc:
         raise GramophoneError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc} "
                               "(is another server running? choose another --port)") from exc
