@@ -10,6 +10,7 @@ on a cluster). A backend needs three methods and a slot count (:class:`Backend`)
 from __future__ import annotations
 
 import collections
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,8 +19,10 @@ from typing import Any, Callable, Optional, Protocol
 from ..engine.errors import GramophoneError
 from .render_task import RenderTask
 
+log = logging.getLogger("gramophone.jobs")
 Target = tuple[str, int]
-#: notify(job, event, *args): event is "progress", "done", "error" or "cancelled"
+#: notify(job, event, *args): event is "started" (args: the worker's pid), "progress", "done",
+#: "error" or "cancelled"
 Notify = Callable[..., None]
 #: emit(job_id, event, *args): what a backend reports; events as above plus "started" (pid)
 #: and "rendered" is handled inside the backend.
@@ -65,7 +68,7 @@ class JobQueue:
 
     def __init__(self, backend: Callable[[Emit], Backend], notify: Notify, max_queue: Optional[int] = 8,
                  heartbeat: float = 1.0) -> None:
-        self.notify, self.max_queue, self.heartbeat = notify, max_queue, heartbeat
+        self._notify, self.max_queue, self.heartbeat = notify, max_queue, heartbeat
         self._pending: collections.deque[Job] = collections.deque()
         self._running: dict[Any, Job] = {}
         self._lock = threading.RLock()
@@ -74,6 +77,13 @@ class JobQueue:
         self.backend = backend(self._on_event)
         self._ticker = threading.Thread(target=self._tick, name="gramophone-progress", daemon=True)
         self._ticker.start()
+
+    def notify(self, job: Job, event: str, *args: Any) -> None:
+        """Tell the front end; its failures are logged, never allowed to stop a backend's thread."""
+        try:
+            self._notify(job, event, *args)
+        except Exception:
+            log.exception("reporting %s for job %r failed", event, job.id)
 
     # ---- the front ends' side ------------------------------------------------------------
     def submit(self, job: Job) -> int:
@@ -164,6 +174,7 @@ class JobQueue:
                 self._idle.notify_all()
         if event == "started":
             job.pid = args[0]
+            self.notify(job, "started", *args)
         elif event == "progress":
             self._progress(job, float(args[0]))
         elif event in FINAL:

@@ -141,15 +141,36 @@ def run_task(task: RenderTask, cache: StyleCache, progress: Optional[Callable[[f
         model, stats = cache.model(task.extra["model_spec"]), task.extra["stats"]
     else:
         model, stats = cache.style(task.style)
+    target = staging / Path(task.output).name
     try:
         staging.mkdir()
-        target = staging / Path(task.output).name
         result = render_file(task.content, target, model, stats, task.settings, progress, cancel)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, (OSError, GramophoneError)) and _disk_full(staging.parent, task.content, exc):
+            raise GramophoneError(f"no space left on the disk of {staging.parent} "
+                                  f"({shutil.disk_usage(staging.parent).free // 1024} KiB free) to write "
+                                  f"{Path(task.output).name}; nothing was written", "disk_full") from exc
         raise
     names = sorted(p.name for p in staging.iterdir() if p.name != target.name) + [target.name]
     return {"seconds": result.seconds, "files": names, "staging": str(staging)}
+
+
+def _disk_full(folder: Path, content: str, exc: BaseException) -> bool:
+    """Whether a failed write failed for want of space (libsndfile reports only "System error")."""
+    import errno
+
+    if isinstance(exc, OSError):
+        return exc.errno == errno.ENOSPC
+    if getattr(exc, "code", "") != "write_failed":
+        return False
+    from ..engine.audio import probe_audio
+
+    try:
+        _, channels, frames = probe_audio(content)
+        return shutil.disk_usage(folder).free < channels * frames * 4 + 65_536  # a float32 WAV of the content
+    except (OSError, GramophoneError):
+        return False
 
 
 def publish(staging: str | os.PathLike, output: str | os.PathLike, files: list[str]) -> Path:

@@ -107,6 +107,8 @@ class GramophoneServer:
         self._send(self.routes.targets(sender), "error", where, code, message)
 
     def _job_event(self, job: Job, event: str, *args: Any) -> None:
+        if event == "started":
+            return  # the client already has its queued reply and progress 0
         if event == "done":
             log.info("job %r done in %.2f s -> %s", job.id, args[1], args[0])
         elif event in ("error", "cancelled"):
