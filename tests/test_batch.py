@@ -213,10 +213,10 @@ def test_a_worker_killed_mid_render_is_recorded_and_the_rest_go_on(tmp_path, lib
 def test_ctrl_c_mid_batch_then_resume_gives_bit_identical_outputs(tmp_path, library):
     clips = tmp_path / "clips"
     clips.mkdir()
-    for n in range(4):
+    for n in range(3):
         write_wav(clips / f"c{n}.wav", synth.plucked_melody(SR, 1.0 + 0.25 * n))
     command = [sys.executable, "-m", "gramophone", "--preset-dir", str(tmp_path / "user"), "batch", str(clips),
-               "-o", str(tmp_path / "out"), "--preset", "rain", "--iterations", "40", "--seed", "7", "--jobs", "1",
+               "-o", str(tmp_path / "out"), "--preset", "rain", "--iterations", "15", "--seed", "7", "--jobs", "1",
                "--device", "cpu", "--no-progress"]
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as in a terminal
@@ -233,17 +233,18 @@ def test_ctrl_c_mid_batch_then_resume_gives_bit_identical_outputs(tmp_path, libr
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     first = {r["output"]: r["status"] for r in records(tmp_path / "out")}
-    assert 1 <= list(first.values()).count("done") < 4, first
+    assert 1 <= list(first.values()).count("done") < 3, first
     assert leftovers(tmp_path / "out") == []
 
     resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     final = {r["output"]: r["status"] for r in records(tmp_path / "out")}
     assert all(final[k] == "skipped" for k, v in first.items() if v == "done")
-    assert sorted(final.values()).count("done") == 4 - list(first.values()).count("done")
+    assert sorted(final.values()).count("done") == 3 - list(first.values()).count("done")
 
     reference = batch.plan([str(clips)], tmp_path / "ref", [StyleChoice(preset="rain")], [1.0],
-                           RenderSettings(iterations=40, seed=7, device="cpu"), store(tmp_path))
+                           RenderSettings(iterations=15, seed=7, device="cpu"), store(tmp_path))
     batch.run(reference, local(1), progress_bar=False)
-    for item in reference.items:
-        assert (tmp_path / "out" / item.output.name).read_bytes() == item.output.read_bytes(), item.output.name
+    for item in reference.items:  # the samples bit for bit (a float WAV's PEAK chunk holds a time stamp)
+        resumed_audio, reference_audio = read_audio(tmp_path / "out" / item.output.name), read_audio(item.output)
+        assert np.array_equal(resumed_audio[0], reference_audio[0]), item.output.name
