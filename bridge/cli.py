@@ -180,7 +180,7 @@ def _add_batch_parser(sub) -> None:
     _add_cluster_options(p)
 
 
-def _backend(args: argparse.Namespace):
+def _backend(args: argparse.Namespace, nice: int = 0):
     """The job layer's backend the options ask for: local worker processes, or Ray tasks."""
     if getattr(args, "ray", None):
         from .ray_backend import RayBackend
@@ -188,7 +188,7 @@ def _backend(args: argparse.Namespace):
         return lambda emit: RayBackend(emit, args.ray, gpus_per_job=args.gpus_per_job, ship_audio=args.ship_audio)
     from .workers import LocalWorkers
 
-    return lambda emit: LocalWorkers(emit, jobs=args.jobs)
+    return lambda emit: LocalWorkers(emit, jobs=args.jobs, nice=nice)
 
 
 def _batch(args: argparse.Namespace) -> int:
@@ -319,7 +319,7 @@ def _serve(args: argparse.Namespace) -> int:
         server = GramophoneServer(args.host, args.port, args.reply_port or None,
                                   default_allowed_dirs() + [Path(d) for d in args.allow_dir],
                                   PresetStore(args.preset_dir), args.device, args.queue, args.weights,
-                                  args.max_seconds, jobs=args.jobs, backend=_backend(args))
+                                  args.max_seconds, jobs=args.jobs, backend=_backend(args, nice=10))
     except OSError as exc:
         raise GramophoneError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc} "
                               "(is another server running? choose another --port)") from exc

@@ -63,7 +63,7 @@ class GramophoneServer:
             from .workers import LocalWorkers
 
             def backend(emit: Emit) -> Backend:
-                return LocalWorkers(emit, jobs=jobs)
+                return LocalWorkers(emit, jobs=jobs, nice=10)  # renders yield the CPU to the socket and the host
         self.queue = JobQueue(backend, self._job_event, max_queue)
         self.dispatcher = Dispatcher({
             f"{A.PREFIX}/ping": Route(self._ping), f"{A.PREFIX}/reply": Route(self._reply),

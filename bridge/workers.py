@@ -56,8 +56,10 @@ class LocalWorkers:
     """The default backend: ``jobs`` worker processes on this machine (see the module docstring)."""
 
     def __init__(self, emit: Emit, jobs: int = 1, threads: Optional[int] = None,
-                 cancel_grace: float = CANCEL_GRACE) -> None:
-        self.emit, self.slots, self.cancel_grace = emit, max(1, jobs), cancel_grace
+                 cancel_grace: float = CANCEL_GRACE, nice: int = 0) -> None:
+        """``nice``: how much lower the workers' CPU priority is (the server passes 10, so that a
+        render never delays its socket thread, or the music software on the same machine)."""
+        self.emit, self.slots, self.cancel_grace, self.nice = emit, max(1, jobs), cancel_grace, nice
         self.threads = threads or threads_per_job(self.slots)
         self._ctx = mp.get_context("spawn")
         self._lock = threading.Lock()
@@ -110,7 +112,7 @@ class LocalWorkers:
     # ---- the watcher thread --------------------------------------------------------------
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()
-        process = self._ctx.Process(target=worker_main, args=(child, self.threads), name="gramophone-worker",
+        process = self._ctx.Process(target=worker_main, args=(child, self.threads, self.nice), name="gramophone-worker",
                                     daemon=True)
         process.start()
         child.close()
@@ -218,9 +220,11 @@ def _exit_reason(code: Optional[int]) -> str:
 
 
 # ---- inside the worker process -------------------------------------------------------------
-def worker_main(conn: Connection, threads: int) -> None:
+def worker_main(conn: Connection, threads: int, nice: int = 0) -> None:
     """A worker process: render the tasks the parent sends, one at a time, until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent decides
+    if nice and hasattr(os, "nice"):
+        os.nice(nice)
     import torch
 
     from ..engine import CancelToken, RenderCancelled
