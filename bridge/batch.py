@@ -229,7 +229,8 @@ def mark_finished(batch: Plan) -> int:
     """Mark items an earlier run finished (same fingerprint, output as recorded) ``skipped``."""
     try:
         earlier = json.loads((batch.out_dir / SUMMARY).read_text())
-        records = {r["output"]: r for r in earlier.get("items", []) if r.get("status") in ("done", "skipped")}
+        records = {r["output"]: r for r in earlier.get("items", []) + earlier.get("other_items", [])
+                   if r.get("status") in ("done", "skipped")}
     except (OSError, ValueError, AttributeError, TypeError):
         return 0
     skipped = 0
@@ -255,6 +256,14 @@ class Summary:
         self.batch, self.started = batch, started
         self.lock = threading.Lock()
         self.write_error: Optional[str] = None
+        # other batches' records in the same folder stay, so each of them can still resume
+        ours = {str(i.output.relative_to(batch.out_dir)) for i in batch.items}
+        try:
+            data = json.loads((batch.out_dir / SUMMARY).read_text())
+            earlier = data.get("items", []) + data.get("other_items", [])
+            self.others = [r for r in earlier if isinstance(r, dict) and r.get("output") not in ours]
+        except (OSError, ValueError, AttributeError):
+            self.others = []
 
     def data(self) -> dict[str, Any]:
         counts: dict[str, int] = {}
@@ -262,7 +271,8 @@ class Summary:
             counts[item.status] = counts.get(item.status, 0) + 1
         return {"format": "gramophone-batch", "version": SUMMARY_VERSION, "gramophone": __version__,
                 "output_folder": str(self.batch.out_dir), "seconds": round(time.monotonic() - self.started, 3),
-                "counts": counts, "items": [i.record(self.batch.out_dir) for i in self.batch.items]}
+                "counts": counts, "items": [i.record(self.batch.out_dir) for i in self.batch.items],
+                "other_items": self.others}
 
     def write(self) -> None:
         with self.lock:
