@@ -1,4 +1,4 @@
-"""The ``gramophone`` command line: ``render``, ``demo``, ``preset …`` and ``info``.
+"""The ``gramophone`` command line: ``render``, ``batch``, ``demo``, ``preset …``, ``serve`` and ``info``.
 
 A user error prints one line (``gramophone: error: …``) and exits with status 2; Ctrl-C
 cancels a render cleanly (no partial output) and exits with 130.
@@ -126,9 +126,98 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default %(default)s)")
     p.add_argument("--weights", action="append", default=[], metavar="PATH",
                    help="weights files for vgg19/soundnet presets (repeatable; matched by content hash)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="render worker processes, i.e. renders at once (default %(default)s)")
 
     sub.add_parser("info", help="version, device, threads and models")
+    _add_batch_parser(sub)
+    _add_cluster_options(sub.choices["serve"])
     return parser
+
+
+def _add_cluster_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--ray", metavar="auto|ADDRESS",
+                   help="run the renders as Ray tasks on a cluster: 'auto' (the cluster this machine belongs to, "
+                        "or $RAY_ADDRESS) or its address, e.g. 10.0.0.5:6379 (needs: pip install gramophone[ray])")
+    p.add_argument("--gpus-per-job", type=float, default=0.0,
+                   help="with --ray: GPUs each render asks for (default %(default)s; e.g. 1, or 0.5 to share)")
+    p.add_argument("--ship-audio", action="store_true",
+                   help="with --ray: send the rendered audio back to this machine, which writes it (for "
+                        "clusters that do not share this machine's paths)")
+
+
+def _add_batch_parser(sub) -> None:
+    from .batch import DEFAULT_NAME
+    from .workers import default_jobs
+
+    p = sub.add_parser("batch", help="render many clips x presets x strengths, resumably",
+                       description="Render every clip of the inputs (files, folders searched recursively for "
+                                   "audio files, or CSV/JSON manifests) in every style at every strength, into -o. "
+                                   "A re-run skips what is already done.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="audio files, folders, or manifest .csv/.json files")
+    p.add_argument("-o", "--output-dir", required=True, help="folder for the outputs and batch.json")
+    p.add_argument("--preset", action="append", default=[], metavar="NAME", help="a preset (repeatable)")
+    p.add_argument("--style", action="append", default=[], metavar="FILE",
+                   help="style audio (repeatable; several files are pooled into one style)")
+    p.add_argument("--strength", action="append", type=float, default=[], metavar="S",
+                   help="strength (repeatable; default 1.0)")
+    p.add_argument("--name", default=DEFAULT_NAME,
+                   help="output name template below -o (default %(default)s; also {seed}, {iterations}, {model}); "
+                        "sub-folders of input folders are mirrored")
+    p.add_argument("--jobs", type=int, default=default_jobs(),
+                   help="renders at once: worker processes, torch threads split between them "
+                        "(default %(default)s: one per 2 cores)")
+    p.add_argument("--model", default=None, choices=sorted(engine.MODELS),
+                   help=f"model for --style files (default {engine.DEFAULT_MODEL})")
+    p.add_argument("--iterations", type=int, default=None, help="optimiser iterations (default: the model's)")
+    p.add_argument("--seed", type=int, default=defaults.seed, help="(default %(default)s)")
+    p.add_argument("--domain", choices=["waveform", "spectrogram"], default=defaults.domain)
+    p.add_argument("--optimiser", choices=["lbfgs", "adam"], default=defaults.optimiser)
+    p.add_argument("--peaks", choices=list(PEAK_MODES), default=defaults.peaks)
+    p.add_argument("--device", default=defaults.device, help="auto, cpu or cuda (default %(default)s)")
+    _add_weights_options(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (failures are still printed)")
+    _add_cluster_options(p)
+
+
+def _backend(args: argparse.Namespace, nice: int = 0):
+    """The job layer's backend the options ask for: local worker processes, or Ray tasks."""
+    if getattr(args, "ray", None):
+        from .ray_backend import RayBackend
+
+        return lambda emit: RayBackend(emit, args.ray, gpus_per_job=args.gpus_per_job, ship_audio=args.ship_audio)
+    from .workers import LocalWorkers
+
+    return lambda emit: LocalWorkers(emit, jobs=args.jobs, nice=nice)
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from . import batch
+    from .batch import StyleChoice
+
+    if args.jobs < 1:
+        raise GramophoneError("--jobs must be at least 1", "bad_args")
+    styles = [StyleChoice(preset=name) for name in args.preset] + ([StyleChoice(style=tuple(
+        str(Path(f).resolve()) for f in args.style))] if args.style else [])
+    base = RenderSettings(iterations=args.iterations, seed=args.seed, domain=args.domain, optimiser=args.optimiser,
+                          device=args.device, peaks=args.peaks)
+    planned = batch.plan(args.inputs, args.output_dir, styles, args.strength or [defaults.strength], base,
+                         PresetStore(args.preset_dir), args.name, args.model,
+                         str(Path(args.weights).resolve()) if args.weights else None, args.random_weights)
+    skipped = batch.mark_finished(planned)
+    todo = sum(i.status == "pending" for i in planned.items)
+    print(f"{len(planned.items)} renders: {todo} to do, {skipped} already done, "
+          f"{sum(i.status == 'error' for i in planned.items)} refused", file=sys.stderr)
+    try:
+        summary = batch.run(planned, _backend(args), progress_bar=not args.no_progress)
+    except KeyboardInterrupt:
+        print("\ngramophone: batch interrupted; finished outputs are kept, nothing partial was written. "
+              "Run the same command again to do the rest.", file=sys.stderr)
+        return 130
+    print(batch.table(summary))
+    if summary.write_error:
+        print(f"gramophone: warning: {summary.write_error}", file=sys.stderr)
+    return 1 if any(i.status == "error" for i in planned.items) else 0
 
 
 def _render(content: str, styles: Optional[Sequence[str]], output: str, args: argparse.Namespace) -> int:
@@ -230,7 +319,7 @@ def _serve(args: argparse.Namespace) -> int:
         server = GramophoneServer(args.host, args.port, args.reply_port or None,
                                   default_allowed_dirs() + [Path(d) for d in args.allow_dir],
                                   PresetStore(args.preset_dir), args.device, args.queue, args.weights,
-                                  args.max_seconds)
+                                  args.max_seconds, jobs=args.jobs, backend=_backend(args, nice=10))
     except OSError as exc:
         raise GramophoneError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc} "
                               "(is another server running? choose another --port)") from exc
@@ -264,6 +353,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _preset(args)
         if args.command == "serve":
             return _serve(args)
+        if args.command == "batch":
+            return _batch(args)
         return _info()
     except GramophoneError as exc:
         print(f"gramophone: error: {exc}", file=sys.stderr)

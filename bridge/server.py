@@ -1,23 +1,24 @@
-"""The OSC server: validates requests at once, queues renders, replies from its own socket.
+"""The OSC server: the address table's handlers, wired to a transport and the job layer.
 
-One thread reads the socket and answers every request immediately (validation, queue
-position, preset listings); renders run on the :class:`~bridge.jobs.RenderQueue` worker, and
-preset creation on a short-lived thread, so nothing a client sends can stall ``ping``.
+Three parts, each in its own module, as python-osc keeps wire format, dispatch and transport
+apart: :mod:`bridge.osc_transport` (the socket, encoding replies), :mod:`bridge.dispatch`
+(address → handler, arguments checked once where they enter, errors → replies) and
+:mod:`bridge.jobs` (queue, cancel, progress, one final event per job). This module holds the
+handlers: what each request means.
 
-Replies go to the sender's address and, where known, to a reply port on the sender's host:
-one registered with ``/gramophone/reply``, one given with the request (``reply_port``), and
-the server's default (``--reply-port``). Only ``i``, ``f`` and ``s`` arguments are sent.
+The socket thread only decodes, checks arguments and answers ``ping``, ``reply`` and
+``status``; requests that touch the disk (path checks, audio headers, preset metadata) run on
+the dispatcher's intake thread, renders run in worker processes (:mod:`bridge.workers`, or Ray
+tasks with ``serve --ray``), and preset analysis runs in a process of its own. Loading a preset
+and building its model happen in the worker, once per worker.
 """
 from __future__ import annotations
 
 import logging
-import socket
+import multiprocessing as mp
 import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
-
-from pythonosc.osc_message_builder import OscMessageBuilder
-from pythonosc.osc_packet import OscPacket, ParseError
 
 from .. import engine
 from ..engine import RenderSettings
@@ -27,66 +28,68 @@ from ..engine.preset_store import PresetStore
 from ..engine.render import resolve_device
 
 from . import addresses as A
-from .jobs import Job, RenderQueue, Target
+from .dispatch import Dispatcher, Route
+from .jobs import Backend, Emit, Job, JobQueue, Target
+from .osc_transport import OscTransport, ReplyRoutes
 from .paths import PathPolicy
+from .render_task import RenderTask, StyleSource
 
 log = logging.getLogger("gramophone.server")
 #: OSC render options that are RenderSettings fields (reply_port and audition are the server's own).
 SETTING_OPTIONS = tuple(k for k in A.RENDER_OPTIONS if k not in ("reply_port", "audition"))
-MAX_PACKET = 65_536
 
 
 class GramophoneServer:
     def __init__(self, host: str = "127.0.0.1", port: int = A.DEFAULT_PORT, reply_port: Optional[int] = None,
                  allowed_dirs: Iterable[str | Path] = (), store: Optional[PresetStore] = None,
                  device: str = "auto", max_queue: int = 8, weights: Iterable[str | Path] = (),
-                 max_seconds: float = 900.0) -> None:
+                 max_seconds: float = 900.0, jobs: int = 1,
+                 backend: Optional[Callable[[Emit], Backend]] = None) -> None:
         from ..engine.models.weights import file_sha256
 
         self.policy = PathPolicy(allowed_dirs)
         self.max_seconds = max_seconds  # longer clips are refused: their audio would not fit in memory safely
-        self.weights = {file_sha256(w): Path(w) for w in weights}  # for vgg19/soundnet presets
-        self._models: dict[int, tuple[Any, Any]] = {}  # id(preset) -> (preset, its model), built once
+        self.weights = {file_sha256(w): str(Path(w).resolve()) for w in weights}  # for vgg19/soundnet presets
         self.store = store or PresetStore()
         self.device = device
         self.device_name = str(resolve_device(device))
-        self.default_reply_port = reply_port
-        self.reply_ports: dict[str, int] = {}
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.sock = socket.socket(family, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-        self.sock.bind((host, port))
-        self.sock.settimeout(0.2)
-        self.address = self.sock.getsockname()[:2]
-        self._send_lock = threading.Lock()
+        self.routes = ReplyRoutes(reply_port)
+        self.transport = OscTransport(host, port)
+        self.address = self.transport.address
         self._creating = threading.Lock()  # one preset analysis at a time
+        self._creator: Optional[Any] = None  # the process analysing a preset, if any
         self._stop = threading.Event()
-        self.queue = RenderQueue(self._job_event, max_queue)
-        self._handlers: dict[str, Callable[[Target, dict], None]] = {
-            f"{A.PREFIX}/ping": self._ping, f"{A.PREFIX}/reply": self._reply, f"{A.PREFIX}/render": self._render,
-            f"{A.PREFIX}/cancel": self._cancel, f"{A.PREFIX}/presets": self._presets,
-            f"{A.PREFIX}/preset/show": self._preset_show, f"{A.PREFIX}/preset/create": self._preset_create,
-            f"{A.PREFIX}/status": self._status,
-        }
-        assert set(self._handlers) == set(A.BY_PATH), "every address in the table needs a handler"
+        if backend is None:
+            from .workers import LocalWorkers
 
-    # ---- socket loop -------------------------------------------------------------------
+            def backend(emit: Emit) -> Backend:
+                return LocalWorkers(emit, jobs=jobs, nice=10)  # renders yield the CPU to the socket and the host
+        self.queue = JobQueue(backend, self._job_event, max_queue)
+        self.dispatcher = Dispatcher({
+            f"{A.PREFIX}/ping": Route(self._ping), f"{A.PREFIX}/reply": Route(self._reply),
+            f"{A.PREFIX}/status": Route(self._status),
+            f"{A.PREFIX}/render": Route(self._render, blocking=True),
+            f"{A.PREFIX}/cancel": Route(self._cancel, blocking=True),  # after any render still in intake
+            f"{A.PREFIX}/presets": Route(self._presets, blocking=True),
+            f"{A.PREFIX}/preset/show": Route(self._preset_show, blocking=True),
+            f"{A.PREFIX}/preset/create": Route(self._preset_create, blocking=True),
+        }, self._send_error)
+
+    # ---- lifetime ------------------------------------------------------------------------
     def serve_forever(self) -> None:
         """Serve until :meth:`shutdown`; then cancel the queue (no partial files) and close."""
         log.info("listening on %s:%d (replies also to port %s); allowed folders: %s", *self.address,
-                 self.default_reply_port, self.policy.describe())
+                 self.routes.default_port, self.policy.describe())
         try:
-            while not self._stop.is_set():
-                try:
-                    data, sender = self.sock.recvfrom(MAX_PACKET)
-                except socket.timeout:
-                    continue
-                except OSError:  # e.g. ICMP port-unreachable reported on Windows; the socket is still fine
-                    continue
-                self.handle_packet(data, sender[:2])
+            for data, sender in self.transport.receive(self._stop):
+                self.dispatcher.packet(data, sender)
         finally:
+            self.dispatcher.close()
             self.queue.stop()
-            self.sock.close()
+            creator = self._creator
+            if creator is not None and creator.is_alive():
+                creator.kill()
+            self.transport.close()
             log.info("stopped")
 
     def shutdown(self) -> None:
@@ -94,83 +97,64 @@ class GramophoneServer:
         self._stop.set()
 
     def handle_packet(self, data: bytes, sender: Target) -> None:
-        try:
-            messages = [m.message for m in OscPacket(data).messages]
-        except (ParseError, Exception) as exc:  # python-osc raises assorted errors on garbage
-            log.info("%s:%d malformed packet (%d bytes)", *sender, len(data))
-            self._send([sender], "error", "", "malformed", f"could not parse the OSC packet: {type(exc).__name__}")
-            return
-        for msg in messages:
-            self._dispatch(msg.address, list(msg.params), sender)
+        self.dispatcher.packet(data, sender)
 
-    def _dispatch(self, path: str, params: list[Any], sender: Target) -> None:
-        log.info("%s:%d %s %s", *sender, path, params)
-        handler = self._handlers.get(path)
-        if handler is None:
-            self._send(self._targets(sender), "error", path, "unknown_address",
-                       f"unknown address {path}; known: {', '.join(A.BY_PATH)}")
-            return
-        try:
-            handler(sender, A.parse(path, params))
-        except (A.OscArgError, GramophoneError) as exc:
-            self._send(self._targets(sender), "error", _job_id(params) if path.endswith("render") else path,
-                       exc.code, str(exc))
-        except Exception as exc:  # never let a request take the server down
-            log.exception("internal error handling %s", path)
-            self._send(self._targets(sender), "error", path, "internal", f"{type(exc).__name__}: {exc}")
-
-    # ---- replies -----------------------------------------------------------------------
-    def _targets(self, sender: Target, extra_port: Optional[int] = None) -> list[Target]:
-        host = sender[0]
-        ports = [self.reply_ports.get(host), extra_port, self.default_reply_port]
-        targets = [sender] + [(host, p) for p in ports if p]
-        return list(dict.fromkeys(targets))
-
+    # ---- replies -------------------------------------------------------------------------
     def _send(self, targets: Iterable[Target], reply: str, *args: Any) -> None:
-        path = f"{A.PREFIX}/{reply}"
-        spec = A.REPLY_BY_PATH[path]
-        builder = OscMessageBuilder(path)
-        for arg, value in zip(spec.args, args):
-            kind = arg.type if arg.type != "x" else ("i" if isinstance(value, int) else "s")
-            value = int(value) if kind == "i" else float(value) if kind == "f" else str(value)
-            builder.add_arg(value, kind)
-        dgram = builder.build().dgram
-        with self._send_lock:
-            for target in targets:
-                try:
-                    self.sock.sendto(dgram, target)
-                except OSError as exc:
-                    log.info("could not reply to %s:%d: %s", *target, exc)
+        self.transport.send(targets, reply, *args)
+
+    def _send_error(self, sender: Target, where: Any, code: str, message: str) -> None:
+        self._send(self.routes.targets(sender), "error", where, code, message)
 
     def _job_event(self, job: Job, event: str, *args: Any) -> None:
+        if event == "started":
+            return  # the client already has its queued reply and progress 0
         if event == "done":
             log.info("job %r done in %.2f s -> %s", job.id, args[1], args[0])
         elif event in ("error", "cancelled"):
             log.info("job %r %s %s", job.id, event, " ".join(map(str, args)))
         self._send(job.targets, event, job.id, *args)
+        if event == "done" and job.audition:
+            threading.Thread(target=self._audition, args=(job, args[0]), name="gramophone-audition",
+                             daemon=True).start()
 
-    # ---- handlers ----------------------------------------------------------------------
+    def _audition(self, job: Job, path: str) -> None:
+        from .audition import play
+
+        try:
+            play(Path(path))
+        except GramophoneError as exc:
+            self._send(job.targets, "error", job.id, exc.code, str(exc))
+
+    # ---- handlers on the socket thread ---------------------------------------------------
     def _ping(self, sender: Target, a: dict) -> None:
-        self._send(self._targets(sender, a.get("reply_port")), "pong", engine.__version__)
+        self._send(self.routes.targets(sender, a.get("reply_port")), "pong", engine.__version__)
 
     def _reply(self, sender: Target, a: dict) -> None:
         host = a.get("host") or sender[0]
         if not 1 <= a["port"] <= 65535:
             raise GramophoneError(f"reply port must be 1-65535, got {a['port']}", "bad_args")
-        self.reply_ports[host] = a["port"]
-        self._send(self._targets(sender), "reply/ok", host, a["port"])
+        self.routes.registered[host] = a["port"]
+        self._send(self.routes.targets(sender), "reply/ok", host, a["port"])
 
+    def _status(self, sender: Target, a: dict) -> None:
+        queued, running = self.queue.status()
+        self._send(self.routes.targets(sender), "status", queued, ",".join(map(str, running)), self.device_name)
+
+    # ---- handlers on the intake thread (they touch the disk) -----------------------------
     def _render(self, sender: Target, a: dict) -> None:
         opts = a["options"]
-        targets = self._targets(sender, opts.get("reply_port"))
+        targets = self.routes.targets(sender, opts.get("reply_port"))
         content = self.policy.readable(a["content_path"], "content")
         self._check_length(content, "content")  # a bad file is an error now, not a failed job later
-        preset = self.store.load(a["preset"])
-        model = self._model_for(preset)
+        entry = self.store.find(a["preset"])
+        weights = self._weights_for(entry.path)
         output = self.policy.writable(a["out_path"], content)
         chosen = {k: v for k, v in opts.items() if k in SETTING_OPTIONS}  # the rest keep RenderSettings' defaults
         settings = RenderSettings(device=self.device, **chosen).validated()
-        job = Job(a["id"], content, output, model, preset.stats, settings, targets, bool(opts.get("audition", 0)))
+        task = RenderTask(a["id"], str(content), str(output), StyleSource(preset_path=str(entry.path), weights=weights),
+                          settings, staging=RenderTask.staging_for(output))
+        job = Job(task, targets, bool(opts.get("audition", 0)))
         position = self.queue.submit(job)
         self._send(targets, "queued", job.id, position)
 
@@ -180,23 +164,26 @@ class GramophoneServer:
             raise GramophoneError(f"{what} is {frames / rate / 60:.1f} min long; this server accepts clips of up to "
                                   f"{self.max_seconds / 60:.1f} min (gramophone serve --max-seconds)", "too_long")
 
-    def _model_for(self, preset: Any) -> Any:
-        """The preset's model, built once per loaded preset (a missing weights file is an error now)."""
-        cached = self._models.get(id(preset))  # the entry holds the preset, so its id stays unique
-        if cached is None:
-            cached = self._models[id(preset)] = (preset, preset.build_model(self.weights.get(preset.params.get("weights", ""))))
-            while len(self._models) > 16:
-                self._models.pop(next(iter(self._models)))
-        return cached[1]
+    def _weights_for(self, preset_path: Path) -> Optional[str]:
+        """The weights file a vgg19/soundnet preset needs (by the hash it records); missing: an error now."""
+        from ..engine.preset_format import read_metadata
+
+        meta = read_metadata(preset_path)
+        recorded = meta["params"].get("weights")
+        if recorded in (None, "random"):
+            return None
+        if recorded not in self.weights:
+            raise GramophoneError(f"preset '{meta['name']}' needs the {meta['model']} weights file of sha256 "
+                                  f"{recorded[:12]}…; start the server with --weights PATH", "no_weights")
+        return self.weights[recorded]
 
     def _cancel(self, sender: Target, a: dict) -> None:
-        state = self.queue.cancel(a["id"])
-        if state is None:
+        if self.queue.cancel(a["id"]) is None:
             raise GramophoneError(f"no queued or running job with id {a['id']!r}", "unknown_job")
-        # queued jobs are acknowledged by the queue at once; running ones when they stop
+        # the queue acknowledges with "cancelled": queued jobs at once, running ones when they stop
 
     def _presets(self, sender: Target, a: dict) -> None:
-        targets = self._targets(sender)
+        targets = self.routes.targets(sender)
         entries = [e for e in self.store.entries() if not e.shadowed]
         for e in entries:
             self._send(targets, "preset", e.name, e.model, e.origin, e.description)
@@ -208,47 +195,68 @@ class GramophoneServer:
         entry = self.store.find(a["name"])
         meta = read_metadata(entry.path)
         seconds = sum(float(s.get("duration", 0.0)) for s in meta["sources"])
-        self._send(self._targets(sender), "preset/info", entry.name, entry.model, entry.origin, entry.description,
-                   seconds, entry.path.stat().st_size, meta["stats_sha256"])
+        self._send(self.routes.targets(sender), "preset/info", entry.name, entry.model, entry.origin,
+                   entry.description, seconds, entry.path.stat().st_size, meta["stats_sha256"])
 
     def _preset_create(self, sender: Target, a: dict) -> None:
-        from ..engine import get_model, preset_format
+        from ..engine import preset_format
 
-        targets = self._targets(sender)
+        targets = self.routes.targets(sender)
         opts = a["options"]
         style = self.policy.readable(a["style_path"], "style")
         self._check_length(style, "style")
         preset_format.check_name(a["name"])
+        model = opts.get("model", engine.DEFAULT_MODEL)
+        if model not in engine.MODELS:
+            raise GramophoneError(f"unknown model '{model}'; known: {', '.join(engine.MODELS)}", "bad_parameter")
         weights = opts.get("weights")
         if weights is None:
+            if "weights" in engine.MODELS[model].defaults:  # a pretrained network: say so now, not after a spawn
+                raise GramophoneError(f"model '{model}' needs pretrained weights: add the option weights with a "
+                                      "weights file (absolute path) or random", "no_weights")
             extra = {}
         elif weights == "random":
             extra = {"weights": "random"}
         else:
-            extra = {"weights_path": self.policy.readable(weights, "weights")}
+            extra = {"weights_path": str(self.policy.readable(weights, "weights"))}
         if not self._creating.acquire(blocking=False):
             raise GramophoneError("another preset is being created; try again when it is done", "busy")
+        args = (str(self.store.user_dir), str(self.store.shipped_dir), a["name"], str(style), model, extra,
+                opts.get("description", ""), bool(opts.get("force", 0)))
+        threading.Thread(target=self._create_in_process, args=(targets, a["name"], args),
+                         name="gramophone-preset", daemon=True).start()
 
-        def work() -> None:  # off the socket thread: building a model and analysing take a while
-            error = f"{A.PREFIX}/preset/create"
+    def _create_in_process(self, targets: list[Target], name: str, args: tuple) -> None:
+        """Analyse in a spawned process (model building and analysis never share the server's
+        interpreter), wait for it here, reply, and let the next creation in."""
+        ctx = mp.get_context("spawn")
+        receive, send = ctx.Pipe(duplex=False)
+        self._creator = process = ctx.Process(target=_create_preset_child, args=(send, args), daemon=True,
+                                              name="gramophone-preset")
+        try:
+            process.start()
+            send.close()
             try:
-                model = get_model(opts.get("model", engine.DEFAULT_MODEL), **extra)
-                preset = preset_format.create(a["name"], [style], model, opts.get("description", ""))
-                self.store.save(preset, force=bool(opts.get("force", 0)))
-                reply: tuple = ("preset/created", a["name"])
-            except GramophoneError as exc:
-                reply = ("error", error, exc.code, str(exc))
-            except Exception as exc:
-                reply = ("error", error, "internal", f"{type(exc).__name__}: {exc}")
+                outcome = receive.recv()
+            except EOFError:
+                outcome = ("worker_died", f"the preset analysis process stopped unexpectedly "
+                                          f"(exit status {process.join(5) or process.exitcode})")
+            process.join(5)
+        finally:
+            receive.close()
+            self._creator = None
             self._creating.release()  # before replying, so the client's next request is not "busy"
-            self._send(targets, *reply)
-
-        threading.Thread(target=work, name="gramophone-preset", daemon=True).start()
-
-    def _status(self, sender: Target, a: dict) -> None:
-        queued, running = self.queue.status()
-        self._send(self._targets(sender), "status", queued, "" if running is None else str(running), self.device_name)
+        if outcome is None:
+            self._send(targets, "preset/created", name)
+        else:
+            self._send(targets, "error", f"{A.PREFIX}/preset/create", *outcome)
 
 
-def _job_id(params: list[Any]) -> Any:
-    return params[0] if params and isinstance(params[0], (int, str)) and not isinstance(params[0], bool) else ""
+def _create_preset_child(conn: Any, args: tuple) -> None:
+    from .render_task import create_preset, error_fields
+
+    try:
+        create_preset(*args)
+        conn.send(None)
+    except Exception as exc:
+        conn.send(error_fields(exc))
