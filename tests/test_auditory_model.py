@@ -131,6 +131,6 @@ def test_a_44k_render_delivers_the_statistics_it_converged_to():
     rate = 44_100
     content, style = synth.plucked_melody(rate, 2.0), synth.rain(rate, 2.0)
     stats = analyse_style([(style, rate)], model)
-    out = render(content, rate, model, stats, RenderSettings(match_loudness=False))
+    out = render(content, rate, model, stats, RenderSettings(iterations=300, match_loudness=False))
     delivered = statistic_snr(model, torch.from_numpy(to_analysis_rate(out, rate, model)[0]), stats)
     assert min(delivered.values()) >= CONVERGED_SNR_DB - 1, delivered
