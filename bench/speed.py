@@ -57,7 +57,7 @@ def paper_model(seed: int = 0) -> PaperGramNet:
 
 def peak_memory_60s_stereo() -> float:
     """Peak RSS (MB) of a child process that renders 60 s of stereo 44.1 kHz with defaults."""
-    code = ("import numpy as np, resource; from engine import *; from engine import synth\n"
+    code = ("import numpy as np, resource; from gramophone.engine import *; from gramophone.engine import synth\n"
             "c = np.concatenate([synth.plucked_melody(44100, 60.0)] * 2); s = synth.rain(44100, 20.0)\n"
             "m = get_model(); out = render(c, 44100, m, analyse_style([(s, 44100)], m))\n"
             "assert out.shape == c.shape\n"

@@ -160,7 +160,7 @@ def _render(content: str, styles: Optional[Sequence[str]], output: str, args: ar
 
 def _demo(args: argparse.Namespace) -> int:
     from ..engine import synth
-    from ..engine.audio import write_audio
+    from ..engine.audio_io import write_audio
 
     folder = Path(args.output_dir).resolve()
     folder.mkdir(parents=True, exist_ok=True)

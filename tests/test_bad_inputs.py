@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 
 from gramophone.engine import RenderSettings
-from gramophone.engine.audio import read_audio
+from gramophone.engine.audio_io import read_audio
 from gramophone.engine.errors import GramophoneError
 from gramophone.engine.pipeline import render_file, style_from_files
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from gramophone.bridge import addresses as A
-from gramophone.engine.audio import read_audio
+from gramophone.engine.audio_io import read_audio
 
 from gramophone.bridge.osc_client import free_port
 

@@ -1,0 +1,124 @@
+"""A render's record: a small JSON file next to each output (``OUT.wav.json``) saying how it was made.
+
+It holds the Gramophone version, the model and its parameters, where the style came from (preset
+name, or style files with their hashes) with the style statistics' hash, every render setting, the
+input file and its hash, and the seconds taken: enough to render another clip the same way
+(``gramophone render --like OUT.wav.json NEWCLIP.wav``) and to tell whether anything changed since.
+Written atomically, like the audio.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from .errors import GramophoneError
+
+FORMAT = "gramophone-render"
+FORMAT_VERSION = 1
+SUFFIX = ".json"
+
+
+@dataclass(frozen=True)
+class StyleSource:
+    """Where a render's style came from: a preset's name, or the style files analysed for it."""
+
+    preset: Optional[str] = None
+    files: Sequence[str | os.PathLike] = ()
+
+
+def sidecar_path(output: str | os.PathLike) -> Path:
+    """``OUT.wav`` -> ``OUT.wav.json``."""
+    return Path(f"{os.fspath(output)}{SUFFIX}")
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def stats_sha256(style: dict[str, Any]) -> str:
+    """The style statistics' hash, as a preset file records it (``stats_sha256``)."""
+    from .preset_format import stats_digest
+
+    return stats_digest({k: v.detach().cpu().numpy() for k, v in style.items()})
+
+
+def record(*, content: str | os.PathLike, output: str | os.PathLike, model: Any, style: dict[str, Any],
+           source: Optional[StyleSource], settings: Any, loudness: str | float, seconds: float, duration: float,
+           sample_rate: int, channels: int) -> dict[str, Any]:
+    """The sidecar's content for one finished render."""
+    from .. import __version__
+
+    source = source or StyleSource()
+    return {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "gramophone": __version__,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "input": {"path": str(Path(content).resolve()), "sha256": file_sha256(content)},
+        "output": {"path": str(Path(output).resolve()), "duration": round(duration, 6), "sample_rate": sample_rate,
+                   "channels": channels},
+        "model": {"name": model.name, "params": _plain(model.params)},
+        "style": {"preset": source.preset, "stats_sha256": stats_sha256(style),
+                  "files": [{"path": str(Path(f).resolve()), "sha256": file_sha256(f)} for f in source.files]},
+        "strength": settings.strength, "seed": settings.seed,
+        "settings": _plain(dataclasses.asdict(settings)), "loudness": loudness,
+        "seconds": round(seconds, 3),
+    }
+
+
+def write(output: str | os.PathLike, data: dict[str, Any]) -> Path:
+    """Write ``data`` as ``OUT.json`` beside ``output``, atomically (temporary file, then rename)."""
+    from .audio_io import make_shareable
+
+    path = sidecar_path(output)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    make_shareable(tmp)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read(path: str | os.PathLike) -> dict[str, Any]:
+    """A sidecar written by :func:`write`, checked enough to render from it again."""
+    p = Path(path)
+    if not p.is_file():
+        raise GramophoneError(f"no such file: {p}", "not_found")
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:
+        raise GramophoneError(f"{p} is not a render's sidecar: {exc}", "bad_sidecar") from exc
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise GramophoneError(f"{p} is not a render's sidecar (no \"format\": \"{FORMAT}\")", "bad_sidecar")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise GramophoneError(f"{p} has sidecar version {data.get('format_version')}; this Gramophone reads "
+                              f"version {FORMAT_VERSION}", "bad_sidecar")
+    for key, kind in (("model", dict), ("style", dict), ("settings", dict)):
+        if not isinstance(data.get(key), kind):
+            raise GramophoneError(f"{p} is not a render's sidecar: '{key}' is missing", "bad_sidecar")
+    return data
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copy (paths and other objects as strings)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
