@@ -122,3 +122,57 @@ def _plain(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
+
+
+def settings_from(data: dict[str, Any]) -> Any:
+    """The :class:`~gramophone.engine.render.RenderSettings` a sidecar records (unknown keys ignored)."""
+    from .render import RenderSettings
+
+    names = {f.name for f in dataclasses.fields(RenderSettings)}
+    try:
+        return RenderSettings(**{k: v for k, v in data["settings"].items() if k in names}).validated()
+    except TypeError as exc:
+        raise GramophoneError(f"the sidecar's settings are not this Gramophone's: {exc}", "bad_sidecar") from exc
+
+
+def restore_style(data: dict[str, Any], store: Any, weights_path: str | os.PathLike | None = None) -> tuple:
+    """``(model, statistics, StyleSource)`` of the render a sidecar records, from the same preset or
+    the same style files; raises ``style_changed`` if they are not what they were then.
+
+    A sidecar without a preset name or files (e.g. from a server that does not pass them) is
+    matched to an installed preset by its statistics' hash."""
+    style, recorded = data["style"], data["style"].get("stats_sha256")
+    if style.get("preset"):
+        preset = store.load(style["preset"])
+        if recorded and stats_sha256(preset.stats) != recorded:
+            raise GramophoneError(f"preset '{preset.name}' has changed since that render (its statistics' sha256 "
+                                  f"is not {recorded[:12]}…)", "style_changed")
+        return preset.build_model(weights_path), preset.stats, StyleSource(preset=preset.name)
+    if style.get("files"):
+        from .models import get_model
+        from .pipeline import style_from_files
+
+        files = [f["path"] for f in style["files"]]
+        for f in style["files"]:
+            if not Path(f["path"]).is_file():
+                raise GramophoneError(f"style file of that render is gone: {f['path']}", "not_found")
+            if file_sha256(f["path"]) != f["sha256"]:
+                raise GramophoneError(f"style file has changed since that render: {f['path']}", "style_changed")
+        params = dict(data["model"].get("params", {}))
+        if weights_path is not None:
+            params["weights_path"] = weights_path
+        model = get_model(data["model"]["name"], **params)
+        return model, style_from_files(files, model), StyleSource(files=files)
+    for entry in store.entries():
+        if entry.shadowed or entry.model != data["model"].get("name"):
+            continue
+        from .preset_format import PresetError, read_metadata
+
+        try:
+            if read_metadata(entry.path)["stats_sha256"] == recorded:
+                preset = store.load(entry.name)
+                return preset.build_model(weights_path), preset.stats, StyleSource(preset=preset.name)
+        except PresetError:
+            continue
+    raise GramophoneError(f"no installed preset has the statistics that render used (sha256 "
+                          f"{str(recorded)[:12]}…)", "style_changed")
