@@ -16,6 +16,7 @@ from typing import Callable, Iterator, Optional, Sequence
 
 from .. import engine
 from ..engine import GramophoneError, RenderCancelled, RenderSettings, get_model
+from ..engine.errors import BY_CODE
 from ..engine.preset_store import PresetStore
 from ..engine.render import PEAK_MODES
 from ..engine.progress import CancelToken
@@ -359,7 +360,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _doctor(args)
         return _info()
     except GramophoneError as exc:
-        print(f"gramophone: error: {exc}", file=sys.stderr)
+        known = BY_CODE.get(exc.code)
+        print(f"gramophone: error: {exc} [{exc.code}" + (f": {known.next}]" if known else "]"), file=sys.stderr)
         return 2
     except (KeyboardInterrupt, RenderCancelled):
         print("\ngramophone: cancelled; no output written", file=sys.stderr)
