@@ -52,7 +52,6 @@ def render_file(content_path: str | os.PathLike, output_path: str | os.PathLike,
     the sidecar; ``sidecar=False`` writes none.
     """
     out = check_output_path(output_path, content_path)
-    settings.validated()
     target_lufs = lufs_target(loudness)
     started = time.perf_counter()
     content, sample_rate = read_audio(content_path)
