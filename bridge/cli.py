@@ -1,5 +1,5 @@
 """The ``gramophone`` command line: ``render``, ``demo``, ``preset …``, ``serve``, ``clients``,
-``doctor`` and ``info``.
+``doctor``, ``errors`` and ``info``.
 
 A user error prints one line (``gramophone: error: …``) and exits with status 2; Ctrl-C
 cancels a render cleanly (no partial output) and exits with 130.
@@ -16,7 +16,7 @@ from typing import Callable, Iterator, Optional, Sequence
 
 from .. import engine
 from ..engine import GramophoneError, RenderCancelled, RenderSettings, get_model
-from ..engine.errors import BY_CODE
+from ..engine.errors import BY_CODE, markdown as errors_markdown
 from ..engine.preset_store import PresetStore
 from ..engine.render import PEAK_MODES
 from ..engine.progress import CancelToken
@@ -158,6 +158,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="folders you pass to `serve --allow-dir` (checked that they exist)")
     p.add_argument("--device", default="auto", help="the device to test a 1 s render on (default %(default)s)")
 
+    sub.add_parser("errors", help="every error code: when it happens and what to do (a Markdown table)")
     sub.add_parser("info", help="version, device, threads and models")
     return parser
 
@@ -358,6 +359,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _clients(args)
         if args.command == "doctor":
             return _doctor(args)
+        if args.command == "errors":
+            print(errors_markdown())
+            return 0
         return _info()
     except GramophoneError as exc:
         known = BY_CODE.get(exc.code)

@@ -3,7 +3,7 @@
 Every problem a user can fix is a :class:`GramophoneError` with a ``code`` from :data:`ERRORS`:
 the command line prints its message, the OSC server sends ``/gramophone/error id code message``.
 Each entry says when the code happens and what the user does next; the README's error table is
-generated from it (``python -m gramophone.engine.errors``), and a test checks that every code
+generated from it (``gramophone errors`` prints it), and a test checks that every code
 the source raises or sends is in it.
 """
 from __future__ import annotations
@@ -114,7 +114,3 @@ def markdown() -> str:
     lines = ["| code | when | what to do |", "|---|---|---|"]
     lines += [f"| `{e.code}` | {e.when} | {e.next} |" for e in ERRORS]
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    print(markdown())
