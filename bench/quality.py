@@ -4,7 +4,7 @@ strengths, on several content/style pairs, plus spectrogram figures of one pair 
 
     .venv/bin/python -m bench.quality                       # every model (see PLAN)
     .venv/bin/python -m bench.quality --models kernel       # one model
-    .venv/bin/python -m bench.quality --figures-only        # only the figures in bench/images/
+    .venv/bin/python -m bench.quality --figures-only        # only the figures in bench/images/ (--models too)
 
 Style match is ``engine.metrics.style_distance`` (texture statistics of the output against the
 style's, relative to the content's: 1 = untouched, 0 = the style's statistics), computed with
@@ -58,6 +58,8 @@ def figures_only(args: argparse.Namespace) -> None:
     """Render just the pair the figures show and write them to bench/images/."""
     content, style = pairs(SR, args.seconds)["melody->rain"]
     for name, domain in FIGURES:
+        if name not in args.models:
+            continue
         model = build(name, args)
         out = render(content, SR, model, analyse_style([(style, SR)], model), RenderSettings(domain=domain))
         print(figure(IMAGES, name, domain, content, style, out))
