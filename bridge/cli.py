@@ -165,13 +165,17 @@ def _parser() -> argparse.ArgumentParser:
 
 def _render(content: str, styles: Optional[Sequence[str]], output: Optional[str], args: argparse.Namespace) -> int:
     from ..engine import sidecar
+    from ..engine.loudness import lufs_target
     from ..engine.pipeline import render_file, style_from_files
 
+    if output is None and not getattr(args, "like", None):
+        raise GramophoneError("name the output with -o OUTPUT (only --like has a default)", "bad_output")
     store = PresetStore(args.preset_dir)
-    base, loudness = defaults, "match"
-    if getattr(args, "like", None):
-        record = sidecar.read(args.like)
-        base, loudness = sidecar.settings_from(record), record.get("loudness", "match")
+    record = sidecar.read(args.like) if getattr(args, "like", None) else None
+    settings = _settings(args, sidecar.settings_from(record) if record else defaults)
+    loudness = args.loudness or (record.get("loudness", "match") if record else "match")
+    lufs_target(loudness)  # checked here, before any audio is read or analysed
+    if record:
         model, style, source = sidecar.restore_style(record, store, args.weights)
         if args.model not in (None, model.name):
             raise GramophoneError(f"that render used the {model.name} model, not {args.model}; drop --model",
@@ -189,14 +193,11 @@ def _render(content: str, styles: Optional[Sequence[str]], output: Optional[str]
     else:
         model = _model(args.model or engine.DEFAULT_MODEL, args)
         style, source = style_from_files(styles or [], model), sidecar.StyleSource(files=list(styles or []))
-    if output is None:
-        raise GramophoneError("name the output with -o OUTPUT (only --like has a default)", "bad_output")
-    settings = _settings(args, base)
     cancel = CancelToken()
     try:
         with _progress_bar("rendering") as progress:
             result = render_file(content, output, model, style, settings, progress, cancel,
-                                 loudness=args.loudness or loudness, source=source,
+                                 loudness=loudness, source=source,
                                  sidecar=not getattr(args, "no_sidecar", False))
     except KeyboardInterrupt:
         cancel.cancel()
