@@ -80,15 +80,20 @@ def write(output: str | os.PathLike, data: dict[str, Any]) -> Path:
     from .audio_io import make_shareable
 
     path = sidecar_path(output)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    make_shareable(tmp)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        make_shareable(tmp)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=2)
             f.write("\n")
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise GramophoneError(f"the render is written ({output}), but its sidecar {path.name} could not be: "
+                                  f"{exc.strerror or exc}", "write_failed") from exc
         raise
     return path
 

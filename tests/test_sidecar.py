@@ -122,3 +122,15 @@ def test_lufs_target_cli_and_engine(tmp_path, clips, melody):
     assert rms(normalise_lufs(silence, SR, -14)) == 0
     six = np.tile(melody, (6, 1))  # more channels than pyloudnorm weighs
     assert integrated_lufs(normalise_lufs(six, SR, -20), SR) == pytest.approx(-20, abs=0.2)
+
+
+def test_a_sidecar_that_cannot_be_written_is_a_clear_error_and_the_render_stays(tmp_path, clips, kernel_model,
+                                                                                rain_stats):
+    from gramophone.engine.errors import GramophoneError
+
+    clip, _ = clips
+    (tmp_path / "out.wav.json").mkdir()  # something in the sidecar's way
+    with pytest.raises(GramophoneError, match="sidecar") as err:
+        render_file(clip, tmp_path / "out.wav", kernel_model, rain_stats, RenderSettings(iterations=1))
+    assert err.value.code == "write_failed" and read_audio(tmp_path / "out.wav")[0].shape[1] > 0
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
