@@ -16,9 +16,14 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 from .errors import GramophoneError
+
+if TYPE_CHECKING:
+    from .models import Stats, TextureModel
+    from .preset_store import PresetStore
+    from .render import RenderSettings
 
 FORMAT = "gramophone-render"
 FORMAT_VERSION = 1
@@ -46,16 +51,16 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def stats_sha256(style: dict[str, Any]) -> str:
+def stats_sha256(style: "Stats") -> str:
     """The style statistics' hash, as a preset file records it (``stats_sha256``)."""
     from .preset_format import stats_digest
 
     return stats_digest({k: v.detach().cpu().numpy() for k, v in style.items()})
 
 
-def record(*, content: str | os.PathLike, output: str | os.PathLike, model: Any, style: dict[str, Any],
-           source: Optional[StyleSource], settings: Any, loudness: str | float, seconds: float, duration: float,
-           sample_rate: int, channels: int) -> dict[str, Any]:
+def record(*, content: str | os.PathLike, output: str | os.PathLike, model: "TextureModel", style: "Stats",
+           source: Optional[StyleSource], settings: "RenderSettings", loudness: str | float, seconds: float,
+           duration: float, sample_rate: int, channels: int) -> dict[str, Any]:
     """The sidecar's content for one finished render."""
     from .. import __version__
 
@@ -129,7 +134,7 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def settings_from(data: dict[str, Any]) -> Any:
+def settings_from(data: dict[str, Any]) -> "RenderSettings":
     """The :class:`~gramophone.engine.render.RenderSettings` a sidecar records (unknown keys ignored)."""
     from .render import RenderSettings
 
@@ -140,7 +145,8 @@ def settings_from(data: dict[str, Any]) -> Any:
         raise GramophoneError(f"the sidecar's settings are not this Gramophone's: {exc}", "bad_sidecar") from exc
 
 
-def restore_style(data: dict[str, Any], store: Any, weights_path: str | os.PathLike | None = None) -> tuple:
+def restore_style(data: dict[str, Any], store: "PresetStore",
+                  weights_path: str | os.PathLike | None = None) -> tuple["TextureModel", "Stats", StyleSource]:
     """``(model, statistics, StyleSource)`` of the render a sidecar records, from the same preset or
     the same style files; raises ``style_changed`` if they are not what they were then.
 
@@ -168,11 +174,11 @@ def restore_style(data: dict[str, Any], store: Any, weights_path: str | os.PathL
             params["weights_path"] = weights_path
         model = get_model(data["model"]["name"], **params)
         return model, style_from_files(files, model), StyleSource(files=files)
+    from .preset_format import PresetError, read_metadata
+
     for entry in store.entries():
         if entry.shadowed or entry.model != data["model"].get("name"):
             continue
-        from .preset_format import PresetError, read_metadata
-
         try:
             if read_metadata(entry.path)["stats_sha256"] == recorded:
                 preset = store.load(entry.name)
