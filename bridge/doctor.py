@@ -80,7 +80,8 @@ def audio_output() -> list[Finding]:
         import sounddevice
     except (ImportError, OSError) as exc:
         return [Finding(WARN, f"no PortAudio, so no audition ({exc})",
-                        "to audition renders on this machine: install PortAudio (Debian: apt-get install libportaudio2)")]
+                        "to audition renders on this machine, install PortAudio "
+                        "(Debian: apt-get install libportaudio2)")]
     try:
         outputs = [d for d in sounddevice.query_devices() if d["max_output_channels"] > 0]
     except Exception as exc:  # PortAudio errors when the audio system is unusable
@@ -106,7 +107,7 @@ def osc_port(host: str, port: int) -> list[Finding]:
     if version is not None:
         return [Finding(OK, f"OSC port {host}:{port}: a Gramophone server ({version}) is answering there")]
     return [Finding(FAIL, f"OSC port {host}:{port} is taken by another program ({reason})",
-                    f"stop that program, or run `gramophone serve --port N` and point the host clients at N")]
+                    "stop that program, or run `gramophone serve --port N` and point the host clients at N")]
 
 
 def _ping(host: str, port: int) -> Optional[str]:

@@ -49,7 +49,8 @@ ERRORS: tuple[ErrorCode, ...] = (
     ErrorCode("bad_channels", "a clip has more than 8 channels", "give a clip of 1-8 channels"),
     ErrorCode("bad_samples", "a clip holds NaN or infinite samples", "re-export the clip from its source"),
     ErrorCode("bad_output", "the output path has no audio extension, is a folder, is in a folder that does not "
-              "exist, or would overwrite the content", "name a new .wav/.flac/.aiff/.ogg/.mp3 file in an existing folder"),
+              "exist, or would overwrite the content",
+              "name a new .wav/.flac/.aiff/.ogg/.mp3 file in an existing folder"),
     ErrorCode("write_failed", "writing the output failed (then nothing was written), or its `.json` sidecar "
               "(then the output is there): disk full, no permission, a folder in the way",
               "free space, or choose a folder you can write to"),
