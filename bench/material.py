@@ -10,7 +10,8 @@ import tempfile
 import numpy as np
 
 from gramophone.engine import synth
-from gramophone.engine.audio import read_audio, resample
+from gramophone.engine.audio_io import read_audio
+from gramophone.engine.resampling import resample
 
 SENTENCE = ("The quick brown fox jumps over the lazy dog, while the rain keeps falling "
             "on the old tin roof of the music room.")

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 from bench.common import machine, save_json
 from gramophone.engine import synth
-from gramophone.engine.audio import write_audio
+from gramophone.engine.audio_io import write_audio
 from gramophone.bridge.osc_client import Client, free_port
 
 PINGS = 500

@@ -14,7 +14,7 @@ import torch
 
 from bench.common import machine, save_json, timed
 from gramophone.engine import get_model, preset_format, synth
-from gramophone.engine.audio import write_audio
+from gramophone.engine.audio_io import write_audio
 from gramophone.engine.render import to_analysis_rate
 from gramophone.engine.spectral import log_magnitude
 

@@ -1,8 +1,10 @@
 """Quality benchmark: style match and content preservation for every model, domain and a few
-strengths, on several content/style pairs, plus spectrogram PNGs of one pair.
+strengths, on several content/style pairs, plus spectrogram figures of one pair (matplotlib:
+``pip install -e '.[bench]'``).
 
     .venv/bin/python -m bench.quality                       # every model (see PLAN)
     .venv/bin/python -m bench.quality --models kernel       # one model
+    .venv/bin/python -m bench.quality --figures-only        # only the figures in bench/images/ (--models too)
 
 Style match is ``engine.metrics.style_distance`` (texture statistics of the output against the
 style's, relative to the content's: 1 = untouched, 0 = the style's statistics), computed with
@@ -21,7 +23,7 @@ from pathlib import Path
 
 from bench.common import OUT, machine, save_json
 from bench.material import pairs
-from bench.pngspec import spectrogram_image, stacked, write_png
+from bench.plots import spectrograms
 from gramophone.engine import RenderSettings, analyse_style, get_model, render
 from gramophone.engine.metrics import content_preservation, style_distance
 from gramophone.engine.pipeline import report_on
@@ -42,13 +44,37 @@ def build(name: str, args: argparse.Namespace):
     return get_model(name)
 
 
+#: the figures bench/RESULTS.md shows: (model, domain), melody->rain at strength 1
+FIGURES = (("kernel", "waveform"), ("random", "spectrogram"), ("auditory", "waveform"))
+IMAGES = Path(__file__).parent / "images"
+
+
+def figure(folder: Path, name: str, domain: str, content, style, out) -> Path:
+    return spectrograms(folder / f"melody-rain-{name}-{domain}.png", {"content: melody": content,
+                        "style: rain": style, f"output: {name}, {domain} domain, strength 1": out}, SR)
+
+
+def figures_only(args: argparse.Namespace) -> None:
+    """Render just the pair the figures show and write them to bench/images/."""
+    content, style = pairs(SR, args.seconds)["melody->rain"]
+    for name, domain in FIGURES:
+        if name not in args.models:
+            continue
+        model = build(name, args)
+        out = render(content, SR, model, analyse_style([(style, SR)], model), RenderSettings(domain=domain))
+        print(figure(IMAGES, name, domain, content, style, out))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=list(PLAN), choices=list(PLAN))
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--weights-vgg19")
     parser.add_argument("--weights-soundnet")
+    parser.add_argument("--figures-only", action="store_true", help="only write the figures in bench/images/")
     args = parser.parse_args()
+    if args.figures_only:
+        return figures_only(args)
 
     material = pairs(SR, args.seconds)
     rows = []
@@ -73,8 +99,7 @@ def main() -> None:
                     print(f"| {name} | {domain} | {strength} | {pair} | {row['style_distance']:.3f} | "
                           f"{row['content_kept']:.3f} | {seconds:.2f} | {snr_text} |", flush=True)
                     if pair == "melody->rain" and strength == 1.0:
-                        images = [spectrogram_image(c, SR, height=160) for c in (content, style, out)]
-                        write_png(OUT / f"melody-rain-{name}-{domain}.png", stacked(images))
+                        figure(OUT, name, domain, content, style, out)
     save_json("quality.json", dict(rows=rows, seconds=args.seconds, machine=machine()))
 
     print(f"\nmean over pairs ({len(material)} pairs of {args.seconds:g} s):")
@@ -91,7 +116,7 @@ def main() -> None:
                 snr_text = f"{min(snrs):.1f} / {sum(snrs) / len(snrs):.1f}" if snrs else "-"
                 print(f"| {name} | {domain} | {strength} | {mean('style_distance'):.3f} | {mean('content_kept'):.3f} | "
                       f"{mean('seconds') * 10 / args.seconds:.1f} | {snr_text} |")
-    print(f"\nPNGs in {OUT}; machine: {machine()}")
+    print(f"\nfigures in {OUT}; machine: {machine()}")
 
 
 if __name__ == "__main__":

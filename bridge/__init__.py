@@ -1,1 +1,1 @@
-"""Gramophone's edges: the ``gramophone`` command line (and, later, the OSC server)."""
+"""Gramophone's edges: the ``gramophone`` command line, the OSC server and the tools around them."""

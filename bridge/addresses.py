@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from ..engine.errors import GramophoneError
+
 PREFIX = "/gramophone"
 #: Server defaults (documented in the README; overridable on the command line).
 DEFAULT_PORT = 7770
@@ -41,10 +43,11 @@ class Reply:
     doc: str
 
 
-class OscArgError(ValueError):
+class OscArgError(GramophoneError):
     """A message whose arguments do not fit its address (code ``bad_args``)."""
 
-    code = "bad_args"
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "bad_args")
 
 
 RENDER_OPTIONS = {

@@ -13,7 +13,7 @@ def play(path: Path) -> None:
     except (ImportError, OSError) as exc:  # OSError: the PortAudio library itself is missing
         raise GramophoneError(f"audition needs PortAudio (Debian: apt-get install libportaudio2): {exc}",
                               "no_audio_device") from exc
-    from ..engine.audio import read_audio
+    from ..engine.audio_io import read_audio
 
     data, sample_rate = read_audio(path)
     try:

@@ -1,4 +1,5 @@
-"""The ``gramophone`` command line: ``render``, ``batch``, ``demo``, ``preset …``, ``serve`` and ``info``.
+"""The ``gramophone`` command line: ``render``, ``batch``, ``demo``, ``preset …``, ``serve``,
+``clients``, ``doctor``, ``errors`` and ``info``.
 
 A user error prints one line (``gramophone: error: …``) and exits with status 2; Ctrl-C
 cancels a render cleanly (no partial output) and exits with 130.
@@ -6,40 +7,50 @@ cancels a render cleanly (no partial output) and exits with 130.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import os
 import sys
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
 from .. import engine
 from ..engine import GramophoneError, RenderCancelled, RenderSettings, get_model
+from ..engine.errors import BY_CODE, markdown as errors_markdown
 from ..engine.preset_store import PresetStore
 from ..engine.render import PEAK_MODES
 from ..engine.progress import CancelToken
 
 from .addresses import DEFAULT_PORT, DEFAULT_REPLY_PORT
-from .progress_bar import ProgressBar
 
 defaults = RenderSettings()
+#: the RenderSettings fields the command line sets (``render --like`` takes the others from the sidecar too)
+SETTING_OPTIONS = ("strength", "iterations", "seed", "domain", "optimiser", "device", "random_phase", "peaks")
 
 
 def _add_render_options(p: argparse.ArgumentParser) -> None:
+    # Defaults are None here and filled from RenderSettings in _settings, so that `render --like`
+    # can tell the options given on the command line from the ones the sidecar holds.
     p.add_argument("--model", default=None, choices=sorted(engine.MODELS),
                    help=f"texture model (default {engine.DEFAULT_MODEL}; with --preset, the preset's)")
-    p.add_argument("--strength", type=float, default=defaults.strength,
-                   help="0 keeps the content, 1 matches the style's statistics fully (default %(default)s)")
-    p.add_argument("--iterations", type=int, default=None,
-                   help="optimiser iterations (default: the model's: 40 for kernel, 20 for random, 30 for auditory; "
-                        "more for auditory gives its converged texture, e.g. 300)")
-    p.add_argument("--domain", choices=["auto", "waveform", "spectrogram"], default=defaults.domain,
-                   help="optimise samples directly, or the log-magnitude then Griffin-Lim (default %(default)s)")
-    p.add_argument("--optimiser", choices=["lbfgs", "adam"], default=defaults.optimiser, help="(default %(default)s)")
-    p.add_argument("--peaks", choices=list(PEAK_MODES), default=defaults.peaks,
+    p.add_argument("--strength", type=float,
+                   help=f"0 keeps the content, 1 matches the style's statistics fully (default {defaults.strength})")
+    p.add_argument("--iterations", type=int,
+                   help="optimiser iterations (default: the model's: 40 for kernel, 20 for random, 30 for "
+                        "auditory; more for auditory gives its converged texture, e.g. 300)")
+    p.add_argument("--domain", choices=["auto", "waveform", "spectrogram"],
+                   help=f"optimise samples directly, or the log-magnitude then Griffin-Lim (default {defaults.domain})")
+    p.add_argument("--optimiser", choices=["lbfgs", "adam"], help=f"(default {defaults.optimiser})")
+    p.add_argument("--peaks", choices=list(PEAK_MODES),
                    help="limit: the content's loudness, peaks held by a limiter; scale: turned down instead, "
-                        "transients untouched (default %(default)s)")
-    p.add_argument("--seed", type=int, default=defaults.seed, help="seed for random phase (default %(default)s)")
-    p.add_argument("--random-phase", action="store_true", help="spectrogram domain: start Griffin-Lim from random phase")
-    p.add_argument("--device", default=defaults.device, help="auto, cpu or cuda (default %(default)s)")
+                        f"transients untouched (default {defaults.peaks})")
+    p.add_argument("--loudness", metavar="match|LUFS",
+                   help="match: the content's loudness (RMS; the default); a number such as -14: that "
+                        "integrated loudness in LUFS (ITU-R BS.1770)")
+    p.add_argument("--seed", type=int, help=f"seed for random phase (default {defaults.seed})")
+    p.add_argument("--random-phase", action="store_true", default=None,
+                   help="spectrogram domain: start Griffin-Lim from random phase")
+    p.add_argument("--device", help=f"auto, cpu or cuda (default {defaults.device})")
     _add_weights_options(p)
 
 
@@ -57,10 +68,10 @@ def _model(name: str, args: argparse.Namespace):
     return get_model(name, **params)
 
 
-def _settings(args: argparse.Namespace) -> RenderSettings:
-    return RenderSettings(strength=args.strength, iterations=args.iterations, seed=args.seed, domain=args.domain,
-                          optimiser=args.optimiser, device=args.device, random_phase=args.random_phase,
-                          peaks=args.peaks).validated()
+def _settings(args: argparse.Namespace, base: RenderSettings = defaults) -> RenderSettings:
+    """``base`` with every option given on the command line, validated (once, here where they enter)."""
+    given = {k: getattr(args, k) for k in SETTING_OPTIONS if getattr(args, k, None) is not None}
+    return dataclasses.replace(base, **given).validated()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -83,7 +94,14 @@ def _parser() -> argparse.ArgumentParser:
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--style", action="append", metavar="FILE", help="style audio; repeat to pool several files")
     source.add_argument("--preset", metavar="NAME", help="a saved or shipped preset (see 'gramophone preset list')")
-    p.add_argument("-o", "--output", required=True, help="where to write the result (format from the extension)")
+    source.add_argument("--like", metavar="OUT.json",
+                        help="render with the preset or style files and every setting of an earlier render, "
+                             "from its sidecar (options given here override it)")
+    p.add_argument("-o", "--output",
+                   help="where to write the result (format from the extension); required except with --like, "
+                        "which defaults to CONTENT-STYLE.EXT beside the content")
+    p.add_argument("--no-sidecar", action="store_true",
+                   help="do not write OUTPUT.json (the record of how the render was made)")
     _add_render_options(p)
 
     preset = sub.add_parser("preset", help="create, list, show, delete and blend style presets")
@@ -129,6 +147,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1,
                    help="render worker processes, i.e. renders at once (default %(default)s)")
 
+    p = sub.add_parser("clients", help="where the Max, Max for Live, SuperCollider and Pure Data clients are; "
+                                       "or copy them to a folder")
+    p.add_argument("dest", nargs="?", metavar="DEST",
+                   help="copy the client files into this folder (created if needed; same-named files are replaced)")
+
+    p = sub.add_parser("doctor", help="check this installation: Python, torch, device, audio output, OSC port, "
+                                      "presets, folders, clients; exit status 1 if anything is wrong")
+    p.add_argument("--host", default="127.0.0.1", help="the address `serve` would listen on (default %(default)s)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="the OSC port to check (default %(default)s)")
+    p.add_argument("--allow-dir", action="append", default=[], metavar="DIR",
+                   help="folders you pass to `serve --allow-dir` (checked that they exist)")
+    p.add_argument("--device", default="auto", help="the device to test a 1 s render on (default %(default)s)")
+
+    sub.add_parser("errors", help="every error code: when it happens and what to do (a Markdown table)")
     sub.add_parser("info", help="version, device, threads and models")
     _add_batch_parser(sub)
     _add_cluster_options(sub.choices["serve"])
@@ -171,7 +203,7 @@ def _add_batch_parser(sub) -> None:
                    help=f"model for --style files (default {engine.DEFAULT_MODEL})")
     p.add_argument("--iterations", type=int, default=None, help="optimiser iterations (default: the model's)")
     p.add_argument("--seed", type=int, default=defaults.seed, help="(default %(default)s)")
-    p.add_argument("--domain", choices=["waveform", "spectrogram"], default=defaults.domain)
+    p.add_argument("--domain", choices=["auto", "waveform", "spectrogram"], default=defaults.domain)
     p.add_argument("--optimiser", choices=["lbfgs", "adam"], default=defaults.optimiser)
     p.add_argument("--peaks", choices=list(PEAK_MODES), default=defaults.peaks)
     p.add_argument("--device", default=defaults.device, help="auto, cpu or cuda (default %(default)s)")
@@ -220,22 +252,42 @@ def _batch(args: argparse.Namespace) -> int:
     return 1 if any(i.status == "error" for i in planned.items) else 0
 
 
-def _render(content: str, styles: Optional[Sequence[str]], output: str, args: argparse.Namespace) -> int:
+def _render(content: str, styles: Optional[Sequence[str]], output: Optional[str], args: argparse.Namespace) -> int:
+    from ..engine import sidecar
+    from ..engine.loudness import lufs_target
     from ..engine.pipeline import render_file, style_from_files
 
-    settings = _settings(args)
-    if getattr(args, "preset", None):
-        preset = PresetStore(args.preset_dir).load(args.preset)
+    if output is None and not getattr(args, "like", None):
+        raise GramophoneError("name the output with -o OUTPUT (only --like has a default)", "bad_output")
+    store = PresetStore(args.preset_dir)
+    record = sidecar.read(args.like) if getattr(args, "like", None) else None
+    settings = _settings(args, sidecar.settings_from(record) if record else defaults)
+    loudness = args.loudness or (record.get("loudness", "match") if record else "match")
+    lufs_target(loudness)  # checked here, before any audio is read or analysed
+    if record:
+        model, style, source = sidecar.restore_style(record, store, args.weights)
+        if args.model not in (None, model.name):
+            raise GramophoneError(f"that render used the {model.name} model, not {args.model}; drop --model",
+                                  "model_mismatch")
+        if output is None:
+            label = source.preset or Path(source.files[0]).stem
+            output = str(Path(content).with_name(f"{Path(content).stem}-{label}"
+                                                 f"{Path(record['output']['path']).suffix or '.wav'}"))
+    elif getattr(args, "preset", None):
+        preset = store.load(args.preset)
         if args.model not in (None, preset.model):
             raise GramophoneError(f"preset '{preset.name}' holds {preset.model} statistics, not {args.model}; "
                                   "drop --model or pick a preset made with that model", "model_mismatch")
-        model, style = preset.build_model(args.weights), preset.stats
+        model, style, source = preset.build_model(args.weights), preset.stats, sidecar.StyleSource(preset=preset.name)
     else:
         model = _model(args.model or engine.DEFAULT_MODEL, args)
-        style = style_from_files(styles or [], model)
+        style, source = style_from_files(styles or [], model), sidecar.StyleSource(files=list(styles or []))
     cancel = CancelToken()
     try:
-        result = render_file(content, output, model, style, settings, ProgressBar("rendering"), cancel)
+        with _progress_bar("rendering") as progress:
+            result = render_file(content, output, model, style, settings, progress, cancel,
+                                 loudness=loudness, source=source,
+                                 sidecar=not getattr(args, "no_sidecar", False))
     except KeyboardInterrupt:
         cancel.cancel()
         raise
@@ -247,9 +299,25 @@ def _render(content: str, styles: Optional[Sequence[str]], output: str, args: ar
     return 0
 
 
+@contextlib.contextmanager
+def _progress_bar(label: str) -> Iterator[Callable[[float, float], None]]:
+    """A tqdm bar on stderr (stdout stays parseable), shown only on a terminal."""
+    from tqdm import tqdm
+
+    with tqdm(total=100, desc=label, file=sys.stderr, disable=None, leave=True,
+              bar_format="{desc} {bar:30} {percentage:5.1f}% {elapsed}{postfix}") as bar:
+        def update(fraction: float, loss: float) -> None:
+            bar.n = 100 * min(max(fraction, 0.0), 1.0)
+            if loss == loss:  # not NaN
+                bar.set_postfix_str(f"style loss {loss:.4f}", refresh=False)
+            bar.refresh()
+
+        yield update
+
+
 def _demo(args: argparse.Namespace) -> int:
     from ..engine import synth
-    from ..engine.audio import write_audio
+    from ..engine.audio_io import write_audio
 
     folder = Path(args.output_dir).resolve()
     folder.mkdir(parents=True, exist_ok=True)
@@ -329,6 +397,30 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _clients(args: argparse.Namespace) -> int:
+    from .clients import copy_to, installed_folder
+
+    if args.dest is None:
+        print(installed_folder())
+        return 0
+    copied = copy_to(args.dest)
+    for path in copied:
+        print(path)
+    print(f"copied {len(copied)} client files to {Path(args.dest).expanduser()}", file=sys.stderr)
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from . import doctor
+
+    findings = doctor.run(PresetStore(args.preset_dir), args.host, args.port, args.allow_dir, args.device)
+    for finding in findings:
+        print(finding.line())
+    failed = sum(f.status == doctor.FAIL for f in findings)
+    print(f"{failed} problem(s) found" if failed else "no problems found", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def _info() -> int:
     import torch
 
@@ -355,9 +447,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _serve(args)
         if args.command == "batch":
             return _batch(args)
+        if args.command == "clients":
+            return _clients(args)
+        if args.command == "doctor":
+            return _doctor(args)
+        if args.command == "errors":
+            print(errors_markdown())
+            return 0
         return _info()
     except GramophoneError as exc:
-        print(f"gramophone: error: {exc}", file=sys.stderr)
+        known = BY_CODE.get(exc.code)
+        print(f"gramophone: error: {exc} [{exc.code}" + (f": {known.next}]" if known else "]"), file=sys.stderr)
         return 2
     except (KeyboardInterrupt, RenderCancelled):
         print("\ngramophone: cancelled; no output written", file=sys.stderr)

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable
 
-from ..engine.audio import WRITE_EXTENSIONS
+from ..engine.audio_io import check_output_path
 from ..engine.errors import GramophoneError
 
 
@@ -49,9 +49,9 @@ class PathPolicy:
         return real
 
     def writable(self, path: str, content: Path | None = None) -> Path:
+        """The output path, resolved, once it is absolute, inside the allowed folders, not a symbolic
+        link, and passes the engine's output rules (:func:`~gramophone.engine.audio_io.check_output_path`)."""
         p = self._absolute(path, "output")
-        if p.suffix.lower() not in WRITE_EXTENSIONS:
-            raise GramophoneError(f"output must end in one of {', '.join(WRITE_EXTENSIONS)}: {path}", "bad_output")
         if p.is_symlink():
             raise GramophoneError(f"output path is a symbolic link; refusing to write through it: {path}",
                                   "forbidden_path")
@@ -59,11 +59,7 @@ class PathPolicy:
         if not self._inside(real):
             raise GramophoneError(f"output path is outside the allowed folders ({self.describe()}): {path}",
                                   "forbidden_path")
-        if content is not None and real == content:
-            raise GramophoneError("the output would overwrite the content file; choose another name", "bad_output")
-        if not real.parent.is_dir():
-            raise GramophoneError(f"output folder does not exist: {real.parent}", "bad_output")
-        return real
+        return check_output_path(real, content)
 
     def describe(self) -> str:
         return ", ".join(str(d) for d in self.allowed)

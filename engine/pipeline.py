@@ -2,7 +2,8 @@
 
 This is the one place the command line and the OSC bridge call, so both get the same checks:
 the content file is only ever read, the output never replaces it, and a failed or cancelled
-render leaves no file behind.
+render leaves no file behind. Each output gets a JSON sidecar (``OUT.wav.json``, see
+:mod:`.sidecar`) saying how it was made, unless the caller opts out.
 """
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .audio import WRITE_EXTENSIONS, probe_audio, read_audio, write_audio
+from .audio_io import check_output_path, probe_audio, read_audio, write_audio
 from .errors import GramophoneError
+from .loudness import lufs_target, normalise_lufs
 from .models import Stats, TextureModel
 from .progress import CancelToken, ProgressCallback
 from .render import RenderSettings, analyse_style, render
+from . import sidecar as _sidecar
 from .streaming import chunk_frames, render_streamed
 
 
@@ -38,41 +41,47 @@ def style_from_files(paths: Sequence[str | os.PathLike], model: TextureModel) ->
     return analyse_style([read_audio(p) for p in paths], model)
 
 
-def check_output_path(content_path: str | os.PathLike, output_path: str | os.PathLike) -> Path:
-    """Refuse outputs that would replace the content, lack an audio extension, or have no folder."""
-    out = Path(output_path)
-    if out.suffix.lower() not in WRITE_EXTENSIONS:
-        raise GramophoneError(f"output must be an audio file ({', '.join(WRITE_EXTENSIONS)}): {out}", "bad_output")
-    if out.exists() and out.is_dir():
-        raise GramophoneError(f"output is a directory: {out}", "bad_output")
-    if os.path.realpath(out) == os.path.realpath(content_path):
-        raise GramophoneError("the output would overwrite the content file; choose another name", "bad_output")
-    if not out.parent.resolve().is_dir():
-        raise GramophoneError(f"output folder does not exist: {out.parent}", "bad_output")
-    return out
-
-
 def render_file(content_path: str | os.PathLike, output_path: str | os.PathLike, model: TextureModel,
                 style: Stats, settings: RenderSettings = RenderSettings(),
-                progress: Optional[ProgressCallback] = None, cancel: Optional[CancelToken] = None) -> RenderResult:
+                progress: Optional[ProgressCallback] = None, cancel: Optional[CancelToken] = None, *,
+                loudness: str | float = "match", source: Optional[_sidecar.StyleSource] = None,
+                sidecar: bool = True) -> RenderResult:
     """Render the audio file ``content_path`` into ``output_path`` (format from its extension).
 
-    A clip longer than one chunk is streamed (``engine.streaming``), so memory does not grow
-    with its length; a shorter one is rendered in memory, in one piece."""
-    out = check_output_path(content_path, output_path)
-    settings.validated()
+    ``loudness``: ``"match"`` keeps the content's RMS level (the render's own matching), a number
+    is an integrated-loudness target in LUFS. ``source`` (preset name or style files) goes into
+    the sidecar; ``sidecar=False`` writes none.
+
+    A clip longer than one chunk is streamed (``engine.streaming``), so memory does not grow with
+    its length; a shorter one is rendered in memory, in one piece.
+    """
+    out = check_output_path(output_path, content_path)
+    target_lufs = lufs_target(loudness)
     started = time.perf_counter()
     sample_rate, _, frames = probe_audio(content_path)
     if frames > chunk_frames(settings, sample_rate):
+        if target_lufs is not None:
+            raise GramophoneError("a LUFS loudness target works on clips up to one chunk (30 s) for now; "
+                                  "use --loudness match for longer clips", "bad_parameter")
         sample_rate, channels, frames, report = render_streamed(
             content_path, out, model, style, settings, progress, cancel,
             lambda clip, sr: report_on(clip, sr, model, style))
-        return RenderResult(out, time.perf_counter() - started, frames / sample_rate, sample_rate, channels, report)
-    content, sample_rate = read_audio(content_path)
-    rendered = render(content, sample_rate, model, style, settings, progress, cancel)
-    write_audio(out, rendered, sample_rate)
-    return RenderResult(out, time.perf_counter() - started, content.shape[1] / sample_rate, sample_rate,
-                        content.shape[0], report_on(rendered, sample_rate, model, style))
+        result = RenderResult(out, time.perf_counter() - started, frames / sample_rate, sample_rate, channels,
+                              report)
+    else:
+        content, sample_rate = read_audio(content_path)
+        rendered = render(content, sample_rate, model, style, settings, progress, cancel)
+        if target_lufs is not None:
+            rendered = normalise_lufs(rendered, sample_rate, target_lufs, limit=settings.peaks == "limit")
+        write_audio(out, rendered, sample_rate)
+        result = RenderResult(out, time.perf_counter() - started, content.shape[1] / sample_rate, sample_rate,
+                              content.shape[0], report_on(rendered, sample_rate, model, style))
+    if sidecar:
+        _sidecar.write(out, _sidecar.record(content=content_path, output=out, model=model, style=style, source=source,
+                                            settings=settings, loudness=loudness, seconds=result.seconds,
+                                            duration=result.duration, sample_rate=sample_rate,
+                                            channels=result.channels))
+    return result
 
 
 def report_on(clip, sample_rate: int, model: TextureModel, style: Stats) -> dict[str, float]:

@@ -26,7 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from .audio import make_shareable
+from .audio_io import make_shareable
 from .errors import GramophoneError
 from .models import MODELS, Stats, TextureModel, get_model
 
@@ -206,7 +206,7 @@ def _float(stats: Stats) -> Stats:
 
 def create(name: str, style_files: Sequence[str | os.PathLike], model: TextureModel, description: str = "") -> Preset:
     """Analyse ``style_files`` under ``model`` into a new preset (nothing is written)."""
-    from .audio import read_audio
+    from .audio_io import read_audio
 
     check_name(name)
     if not style_files:

@@ -19,10 +19,6 @@ class CancelToken:
     def cancel(self) -> None:
         self._event.set()
 
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
     def check(self) -> None:
         """Raise :class:`RenderCancelled` if cancellation was requested."""
         if self._event.is_set():

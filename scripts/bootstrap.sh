@@ -19,6 +19,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   # shellcheck disable=SC2086  # GRAMOPHONE_TORCH may hold several words (a spec and pip options)
   pip_install ${GRAMOPHONE_TORCH:-torch==2.13.0}
   pip_install -e '.[test,ray]'  # ray: the tests run batches on a real local Ray cluster
-  .venv/bin/python -c 'import torch, pedalboard, soundfile, pythonosc, tqdm, ray, gramophone.engine'
+  .venv/bin/python -c 'import torch, pedalboard, soundfile, pythonosc, soxr, pyloudnorm, tqdm, ray, gramophone.engine'
   touch "$stamp"
 fi

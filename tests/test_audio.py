@@ -4,8 +4,9 @@ import os
 import numpy as np
 import pytest
 
-from gramophone.engine.audio import (PEAK_CEILING, limit_peaks, match_loudness, read_audio, resample, rms, round_trip_response,
-                          write_audio)
+from gramophone.engine.audio_io import read_audio, write_audio
+from gramophone.engine.loudness import PEAK_CEILING, limit_peaks, match_loudness, rms
+from gramophone.engine.resampling import resample, round_trip_response
 from gramophone.engine.errors import GramophoneError
 
 

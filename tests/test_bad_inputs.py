@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 
 from gramophone.engine import RenderSettings
-from gramophone.engine.audio import read_audio
+from gramophone.engine.audio_io import read_audio
 from gramophone.engine.errors import GramophoneError
 from gramophone.engine.pipeline import render_file, style_from_files
 
@@ -106,7 +106,7 @@ def test_rates_and_channel_counts(tmp_path, kernel_model, rain_stats, sr, channe
     assert out_sr == sr and out.shape == clip.shape
     assert np.isfinite(out).all() and np.abs(out).max() <= 1
     assert digest(content) == h
-    assert only(tmp_path, "in.wav", "out.flac")
+    assert only(tmp_path, "in.wav", "out.flac", "out.flac.json")  # the output and its sidecar, nothing partial
 
 
 def test_unsupported_rate_and_channels_are_clear(tmp_path, kernel_model, rain_stats):

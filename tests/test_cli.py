@@ -5,7 +5,7 @@ import sys
 import numpy as np
 
 from gramophone.bridge.cli import main
-from gramophone.engine.audio import read_audio
+from gramophone.engine.audio_io import read_audio
 
 from conftest import write_wav
 

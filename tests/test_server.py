@@ -10,7 +10,7 @@ import pytest
 import gramophone
 from gramophone.bridge import addresses as A
 from gramophone.bridge.server import GramophoneServer
-from gramophone.engine.audio import read_audio
+from gramophone.engine.audio_io import read_audio
 from gramophone.engine.preset_store import PresetStore, default_shipped_dir
 
 from conftest import SR, write_wav

@@ -1,0 +1,155 @@
+"""Audio files in and out: read, probe, validate, write atomically, and the rules for an output path.
+
+Arrays are ``float32`` and channel-first: ``[channels, samples]``. Reading goes through
+pedalboard (wav, flac, aiff, ogg, mp3 on every platform); float WAV is written with soundfile.
+Every write is atomic: the data goes to a temporary file beside the target, which is then
+renamed over it, so a crash or a kill never leaves a partial file under the requested name.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .errors import GramophoneError
+
+MIN_SAMPLE_RATE = 8_000
+MAX_SAMPLE_RATE = 192_000
+MAX_CHANNELS = 8
+WRITE_EXTENSIONS = (".wav", ".flac", ".aif", ".aiff", ".ogg", ".mp3")
+
+
+def probe_audio(path: str | os.PathLike) -> tuple[int, int, int]:
+    """``(sample_rate, channels, frames)`` from the file's header, after the same checks as
+    :func:`read_audio` except for the samples themselves. Cheap: nothing is decoded."""
+    _, info = _open_checked(path, read=False)
+    return info
+
+
+def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+    """Read an audio file as ``(float32 [channels, samples], sample_rate)``.
+
+    Raises :class:`GramophoneError` with a one-line reason for anything that is not a
+    readable clip of 1-8 channels at 8-192 kHz with finite samples.
+    """
+    data, (sample_rate, channels, _) = _open_checked(path, read=True)
+    data = np.ascontiguousarray(np.asarray(data, dtype=np.float32).reshape(channels, -1))
+    check_clip(data, sample_rate, str(path))
+    return data, sample_rate
+
+
+def _open_checked(path: str | os.PathLike, read: bool) -> tuple[np.ndarray | None, tuple[int, int, int]]:
+    from pedalboard.io import AudioFile
+
+    p = Path(path)
+    if not p.exists():
+        raise GramophoneError(f"no such file: {p}", "not_found")
+    if p.is_dir():
+        raise GramophoneError(f"{p} is a directory, not an audio file", "not_audio")
+    if p.stat().st_size == 0:
+        raise GramophoneError(f"{p} is empty (0 bytes)", "not_audio")
+    try:
+        with AudioFile(str(p)) as f:
+            info = (int(round(f.samplerate)), int(f.num_channels), int(f.frames))
+            if info[2] == 0:
+                raise GramophoneError(f"{p} has no samples", "empty")
+            check_clip(np.zeros((info[1], 1), np.float32), info[0], str(p))
+            data = f.read(f.frames) if read else None
+    except GramophoneError:
+        raise
+    except Exception as exc:  # pedalboard raises ValueError/RuntimeError for undecodable data
+        raise GramophoneError(f"{p} is not a readable audio file ({_first_line(exc)})", "not_audio") from exc
+    return data, info
+
+
+def check_clip(data: np.ndarray, sample_rate: int, what: str = "clip") -> None:
+    """Validate a ``[channels, samples]`` clip; raise :class:`GramophoneError` if it cannot be used."""
+    if data.ndim != 2:
+        raise GramophoneError(f"{what}: expected [channels, samples], got shape {data.shape}")
+    if not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
+        raise GramophoneError(
+            f"{what}: sample rate {sample_rate} Hz is outside {MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz",
+            "bad_rate")
+    if not 1 <= data.shape[0] <= MAX_CHANNELS:
+        raise GramophoneError(f"{what}: {data.shape[0]} channels (1-{MAX_CHANNELS} supported)", "bad_channels")
+    if data.shape[1] == 0:
+        raise GramophoneError(f"{what} has no samples", "empty")
+    if not np.isfinite(data).all():
+        raise GramophoneError(f"{what} contains NaN or infinite samples", "bad_samples")
+
+
+def write_audio(path: str | os.PathLike, data: np.ndarray, sample_rate: int) -> Path:
+    """Write ``[channels, samples]`` atomically; the format follows the extension.
+
+    ``.wav`` is float32; ``.flac`` and ``.aiff`` are 24-bit; ``.ogg`` and ``.mp3`` use
+    pedalboard's encoders at high quality. Returns the final path.
+    """
+    p = Path(path)
+    ext = p.suffix.lower()
+    if ext not in WRITE_EXTENSIONS:  # the encoder follows the extension; the other rules: check_output_path
+        raise GramophoneError(
+            f"cannot write {p.name}: output must end in one of {', '.join(WRITE_EXTENSIONS)}", "bad_output")
+    data = np.ascontiguousarray(data, dtype=np.float32)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=f".part{ext}", dir=p.parent)
+    except OSError as exc:
+        raise GramophoneError(f"could not write {p}: {exc.strerror or exc}", "write_failed") from exc
+    os.close(fd)
+    make_shareable(tmp_name)
+    try:
+        _encode(tmp_name, ext, data, sample_rate)
+        os.replace(tmp_name, p)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp_name)
+        except FileNotFoundError:
+            pass
+        if isinstance(exc, Exception) and not isinstance(exc, GramophoneError):
+            raise GramophoneError(f"could not write {p}: {_first_line(exc)}", "write_failed") from exc
+        raise
+    return p
+
+
+def check_output_path(output_path: str | os.PathLike, content_path: str | os.PathLike | None = None) -> Path:
+    """The one set of rules for where a render may write, applied where a path enters (the command
+    line, the OSC server's path policy, :func:`~gramophone.engine.pipeline.render_file`): an audio
+    extension, not a folder, in a folder that exists, and never the content file itself."""
+    out = Path(output_path)
+    if out.suffix.lower() not in WRITE_EXTENSIONS:
+        raise GramophoneError(f"output must end in one of {', '.join(WRITE_EXTENSIONS)}: {out}", "bad_output")
+    if out.is_dir():
+        raise GramophoneError(f"output is a directory: {out}", "bad_output")
+    if content_path is not None and os.path.realpath(out) == os.path.realpath(content_path):
+        raise GramophoneError("the output would overwrite the content file; choose another name", "bad_output")
+    if not out.parent.resolve().is_dir():
+        raise GramophoneError(f"output folder does not exist: {out.parent}", "bad_output")
+    return out
+
+
+def make_shareable(path: str | os.PathLike) -> None:
+    """Give a temporary file the permissions a normally created file would have (mkstemp uses 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
+def _encode(tmp_name: str, ext: str, data: np.ndarray, sample_rate: int) -> None:
+    if ext in (".wav", ".flac", ".aif", ".aiff"):
+        import soundfile as sf
+
+        fmt = {".wav": "WAV", ".flac": "FLAC", ".aif": "AIFF", ".aiff": "AIFF"}[ext]
+        subtype = "FLOAT" if ext == ".wav" else "PCM_24"
+        sf.write(tmp_name, data.T, sample_rate, format=fmt, subtype=subtype)
+    else:
+        from pedalboard.io import AudioFile
+
+        with AudioFile(tmp_name, "w", samplerate=sample_rate, num_channels=data.shape[0],
+                       quality="V0" if ext == ".mp3" else "320 kbps") as f:
+            f.write(data)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
