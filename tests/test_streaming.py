@@ -64,16 +64,17 @@ def test_streamed_equals_one_render_in_memory(tmp_path, kernel_model, rain_stats
     48 kHz render by 10 % of its change's RMS (measured). There the joins and the loudness are
     checked exactly with a stand-in for ``render``, and a real render's joins by ear-like
     measures (the next two tests)."""
-    content = stereo(SR, 3.0)
-    path = write_wav(tmp_path / "clip.wav", content)
+    rate = kernel_model.sample_rate
+    content = stereo(rate, 3.0)
+    path = write_wav(tmp_path / "clip.wav", content, rate)
     result = render_file(path, tmp_path / "out.wav", kernel_model, rain_stats, CHUNKED)
     streamed, sr = read_audio(result.output_path)
-    expected = render(content, SR, kernel_model, rain_stats, CHUNKED)
-    assert sr == SR and streamed.shape == content.shape
+    expected = render(content, rate, kernel_model, rain_stats, CHUNKED)
+    assert sr == rate and streamed.shape == content.shape
     assert np.abs(streamed - expected).max() < 1e-6
     assert np.abs(streamed - content).max() > 1e-3  # it did render
-    assert (result.duration, result.channels, result.sample_rate) == (3.0, 2, SR)
-    assert only(tmp_path, "clip.wav", "out.wav")
+    assert (result.duration, result.channels, result.sample_rate) == (3.0, 2, rate)
+    assert only(tmp_path, "clip.wav", "out.wav", "out.wav.json")
 
 
 @pytest.mark.parametrize("settings", [RenderSettings(), RenderSettings(peaks="scale"),
