@@ -201,9 +201,10 @@ def _render_chunks(path: str | os.PathLike, measured: _Measured, model: TextureM
 
 
 def _release_free_memory() -> None:
-    """Hand memory freed by the last chunk back to the system (glibc's ``malloc_trim``). Without
-    it, holes left by one chunk's tensors stay resident, and the peak crept up 54 MB over a
-    600 s render; elsewhere than glibc this does nothing."""
+    """Hand memory freed by the last chunk back to the system (glibc's ``malloc_trim``), so that
+    holes left by one chunk's tensors need not stay resident: a 600 s render made without it
+    crept up 54 MB from its first chunk to its end (with it: not measured yet). Elsewhere than
+    glibc this does nothing."""
     libc = _glibc()
     if libc is not None:
         libc.malloc_trim(0)
