@@ -97,7 +97,6 @@ def render_streamed(content_path: str | os.PathLike, output_path: str | os.PathL
     :class:`~engine.errors.RenderCancelled` like :func:`engine.render.render`.
     """
     settings = settings.validated()
-    _map_large_blocks()
     out = Path(output_path)
     report = _Monotone(progress)
     report(0.0)
@@ -201,36 +200,21 @@ def _render_chunks(path: str | os.PathLike, measured: _Measured, model: TextureM
     return {key: total / sum(stop - start for start, stop in spans) for key, total in sums.items()}
 
 
-#: glibc's ``mallopt`` parameter for the size from which blocks are mapped on their own.
-_M_MMAP_THRESHOLD = -3
-
-
 def _release_free_memory() -> None:
-    """Hand memory freed by the last chunk back to the system (glibc's ``malloc_trim``). Without
-    it, holes left by one chunk's tensors stay resident, and the peak crept up 54 MB over a
-    600 s render; elsewhere than glibc this does nothing."""
+    """Hand memory freed by the last chunk back to the system (glibc's ``malloc_trim``), so that
+    holes left by one chunk's tensors need not stay resident: a 600 s render made without it
+    crept up 54 MB from its first chunk to its end (with it: not measured yet). Elsewhere than
+    glibc this does nothing."""
     libc = _glibc()
     if libc is not None:
         libc.malloc_trim(0)
 
 
 @functools.lru_cache(maxsize=1)
-def _map_large_blocks() -> None:
-    """Have glibc map every block of 1 MB or more on its own, so freeing it returns it to the
-    system at once. By default glibc raises that threshold each time a large block is freed
-    (up to 32 MB) and then keeps such blocks for reuse: a 30 s stereo 48 kHz chunk peaked at
-    1.02 GB that way and at 0.49 GB with a fixed 1 MB threshold (``bench/RESULTS.md``). It
-    applies to the whole process, once; elsewhere than glibc this does nothing."""
-    libc = _glibc()
-    if libc is not None:
-        libc.mallopt(_M_MMAP_THRESHOLD, 1 << 20)
-
-
-@functools.lru_cache(maxsize=1)
 def _glibc() -> Optional[ctypes.CDLL]:
     try:
         libc = ctypes.CDLL(None)
-        libc.malloc_trim, libc.mallopt  # both exist only in glibc
+        libc.malloc_trim  # glibc only
         return libc
     except (OSError, AttributeError):
         return None
