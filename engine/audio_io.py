@@ -18,6 +18,8 @@ from .errors import GramophoneError
 MIN_SAMPLE_RATE = 8_000
 MAX_SAMPLE_RATE = 192_000
 MAX_CHANNELS = 8
+#: Extensions of the audio files read (what `gramophone batch` picks up from a folder).
+READ_EXTENSIONS = (".wav", ".wave", ".flac", ".aif", ".aiff", ".ogg", ".mp3", ".bwf")
 WRITE_EXTENSIONS = (".wav", ".flac", ".aif", ".aiff", ".ogg", ".mp3")
 
 

@@ -88,6 +88,20 @@ ERRORS: tuple[ErrorCode, ...] = (
               "name the `.json` file written next to an earlier render"),
     ErrorCode("style_changed", "`render --like`: the preset or style files differ from those the sidecar records",
               "render with the preset or style files as they are now (drop `--like`), or restore them"),
+    # ---- workers, batches and clusters ----
+    ErrorCode("worker_died", "the render's worker process was killed, crashed or ran out of memory "
+              "(a new worker takes the next job)",
+              "send the job again or re-run the batch; with fewer `--jobs` or shorter clips if it recurs"),
+    ErrorCode("out_of_memory", "a render ran out of memory", "use a shorter clip or fewer `--jobs`"),
+    ErrorCode("disk_full", "the output folder's disk filled while writing (nothing partial is left)",
+              "free space, then re-run (a batch resumes where it stopped)"),
+    ErrorCode("duplicate_output", "two batch items would write the same output (refused before any work)",
+              "give each item its own output, or a `--name` template that tells them apart"),
+    ErrorCode("bad_manifest", "a batch manifest cannot be read, or a row has an unknown field or a bad value",
+              "fix the row the message names"),
+    ErrorCode("no_input", "the batch's inputs hold no audio files", "check the paths and extensions"),
+    ErrorCode("no_ray", "`--ray` without Ray installed", "`pip install 'gramophone[ray]'`"),
+    ErrorCode("no_cluster", "the Ray cluster cannot be reached", "run `ray start --head`, or give its address"),
     # ---- bugs ----
     ErrorCode("internal", "a bug in Gramophone (the server keeps serving)",
               "report it with the server's log; the message names the exception"),
