@@ -170,8 +170,8 @@ def render(content: np.ndarray, sample_rate: int, model: TextureModel, style: St
     response = None  # what resampling the change back does to it, when the rates differ
     if settings.domain == "waveform" and sample_rate != model.sample_rate:
         response = torch.from_numpy(round_trip_response(sample_rate, model.sample_rate)).to(device)
-    chunks = _chunk_spans(x.shape[1], model, settings)
     fade = int(settings.crossfade_seconds * model.sample_rate)
+    chunks = chunk_spans(x.shape[1], int(settings.chunk_seconds * model.sample_rate), fade)
     delta = np.zeros_like(x)
     gen = torch.Generator().manual_seed(settings.seed)  # random phase; nothing else is random
     for index, (start, stop) in enumerate(chunks):
@@ -180,7 +180,7 @@ def render(content: np.ndarray, sample_rate: int, model: TextureModel, style: St
 
         piece = torch.from_numpy(x[:, start:stop]).to(device)
         change = _render_chunk(piece, model, style, settings, chunk_progress, cancel, gen, response)
-        delta[:, start:stop] += change.cpu().numpy() * _fade(start, stop, x.shape[1], fade)
+        delta[:, start:stop] += change.cpu().numpy() * crossfade_gains(start, stop, x.shape[1], fade)
     out = content + resample(delta * (level / REFERENCE_RMS), model.sample_rate, sample_rate,
                              content.shape[1])
     out = morph(content, out, settings.strength, sample_rate)
@@ -293,25 +293,23 @@ def _precondition(x: torch.Tensor, gains: Optional[torch.Tensor], inverse: bool 
     return torch.fft.irfft(spectrum / gains if inverse else spectrum * gains, n=x.shape[-1])
 
 
-def _chunk_spans(samples: int, model: TextureModel, settings: RenderSettings) -> list[tuple[int, int]]:
-    """Equal chunks of at most ``chunk_seconds`` that overlap by ``crossfade_seconds``."""
-    sr = model.sample_rate
-    size, fade = int(settings.chunk_seconds * sr), int(settings.crossfade_seconds * sr)
-    if samples <= size:
-        return [(0, samples)]
-    count = -(-(samples - fade) // (size - fade))
-    length = -(-(samples - fade) // count) + fade
-    return [(i * (length - fade), min(i * (length - fade) + length, samples)) for i in range(count)]
+def chunk_spans(frames: int, size: int, fade: int) -> list[tuple[int, int]]:
+    """Equal chunks of at most ``size`` frames that overlap by ``fade`` (in memory and streamed)."""
+    if frames <= size:
+        return [(0, frames)]
+    count = -(-(frames - fade) // (size - fade))
+    length = -(-(frames - fade) // count) + fade
+    return [(i * (length - fade), min(i * (length - fade) + length, frames)) for i in range(count)]
 
 
-def _fade(start: int, stop: int, total: int, fade: int) -> np.ndarray:
-    """Linear crossfade gains for a chunk; neighbouring chunks' gains sum to one."""
+def crossfade_gains(start: int, stop: int, frames: int, fade: int) -> np.ndarray:
+    """Linear fade-in/out gains for the chunk ``[start, stop)``; overlapping chunks' gains sum to one."""
     gain = np.ones(stop - start, dtype=np.float32)
     if fade == 0:
         return gain
     ramp = (np.arange(fade, dtype=np.float32) + 0.5) / fade
     if start > 0:
         gain[:fade] = ramp
-    if stop < total:
+    if stop < frames:
         gain[-fade:] = ramp[::-1]
     return gain

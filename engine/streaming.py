@@ -42,7 +42,7 @@ from .audio import PEAK_CEILING, limit_peaks, make_shareable, probe_audio
 from .errors import GramophoneError
 from .models import Stats, TextureModel
 from .progress import CancelToken, ProgressCallback, check_cancel
-from .render import RenderSettings, render
+from .render import RenderSettings, chunk_spans, crossfade_gains, render
 
 #: Frames per block for the passes that only read, sum or write (about 5 s at 48 kHz).
 BLOCK_FRAMES = 1 << 18
@@ -61,28 +61,6 @@ ChunkReport = Callable[[np.ndarray, int], dict[str, float]]
 def chunk_frames(settings: RenderSettings, sample_rate: int) -> int:
     """Frames in one chunk at ``sample_rate``; a clip longer than this is streamed."""
     return int(settings.chunk_seconds * sample_rate)
-
-
-def chunk_spans(frames: int, size: int, fade: int) -> list[tuple[int, int]]:
-    """Equal chunks of at most ``size`` frames overlapping by ``fade`` (the rule ``render`` uses)."""
-    if frames <= size:
-        return [(0, frames)]
-    count = -(-(frames - fade) // (size - fade))
-    length = -(-(frames - fade) // count) + fade
-    return [(i * (length - fade), min(i * (length - fade) + length, frames)) for i in range(count)]
-
-
-def crossfade_gains(start: int, stop: int, frames: int, fade: int) -> np.ndarray:
-    """Linear fade-in/out gains for the chunk ``[start, stop)``; overlapping chunks' gains sum to one."""
-    gain = np.ones(stop - start, dtype=np.float32)
-    if fade == 0:
-        return gain
-    ramp = (np.arange(fade, dtype=np.float32) + 0.5) / fade
-    if start > 0:
-        gain[:fade] = ramp
-    if stop < frames:
-        gain[-fade:] = ramp[::-1]
-    return gain
 
 
 def render_streamed(content_path: str | os.PathLike, output_path: str | os.PathLike, model: TextureModel,
