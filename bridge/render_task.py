@@ -134,6 +134,7 @@ def run_task(task: RenderTask, cache: StyleCache, progress: Optional[Callable[[f
     :func:`publish` moves them beside the output. Raises like ``render_file``; on any failure
     the staging folder is removed.
     """
+    from ..engine import sidecar
     from ..engine.pipeline import render_file
 
     staging = Path(task.staging or RenderTask.staging_for(task.output))
@@ -144,7 +145,9 @@ def run_task(task: RenderTask, cache: StyleCache, progress: Optional[Callable[[f
     target = staging / Path(task.output).name
     try:
         staging.mkdir()
-        result = render_file(task.content, target, model, stats, task.settings, progress, cancel)
+        named = sidecar.StyleSource(preset=Path(task.style.preset_path).stem if task.style.preset_path else None,
+                                    files=task.style.style_files)
+        result = render_file(task.content, target, model, stats, task.settings, progress, cancel, source=named)
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(exc, (OSError, GramophoneError)) and _disk_full(staging.parent, task.content, exc):
