@@ -1,4 +1,5 @@
 """The OSC server: every address, replies, cancel, security and robustness, with python-osc."""
+import json
 import os
 import random
 import threading
@@ -59,6 +60,8 @@ def test_render_round_trip(client, work, melody):
     assert progress[0] == 0.0 and progress[-1] == pytest.approx(1.0)
     data, sr = read_audio(out)
     assert sr == SR and data.shape == melody.shape
+    record = json.loads((work / "out.wav.json").read_text())  # the sidecar names the preset
+    assert record["style"]["preset"] == "rain" and record["settings"]["strength"] == pytest.approx(0.7)
 
 
 def test_int_ids_come_back_as_ints(client, work):
