@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from gramophone.bridge import addresses as A
 from gramophone.bridge.addresses import OscArgError, parse
 from gramophone.bridge.cli import main
 from gramophone.bridge.osc_client import Client, encode, free_port
@@ -190,7 +191,6 @@ def _preset_file_codes(folder: Path) -> dict[str, str]:
 
 
 def test_each_code_is_triggered(server, folder, tmp_path, capsys, kernel_model, monkeypatch):
-    from gramophone.bridge.jobs import Job, RenderQueue
     from gramophone.engine import sidecar
     from gramophone.engine.audio_io import check_clip, check_output_path, read_audio, write_audio
     from gramophone.engine.pipeline import style_from_files
@@ -253,21 +253,46 @@ def test_each_code_is_triggered(server, folder, tmp_path, capsys, kernel_model, 
 
         codes["no_audio_device"] = raised(play, Path(short))
 
-    # Not practical through a real server: a request racing the shutdown, and a bug.
-    queue = RenderQueue(lambda *a: None)
-    queue.stop()
-    job = Job("x", Path(short), tmp_path / "x.wav", kernel_model, preset.stats, RenderSettings(), [])
-    codes["shutting_down"] = raised(queue.submit, job)
-    from gramophone.bridge.server import GramophoneServer
+    # Not practical through a real server: a request racing the shutdown, a bug, memory running out,
+    # Ray missing or unreachable (a stand-in module: the real cluster is tested in test_ray.py).
+    import types
 
-    srv = GramophoneServer("127.0.0.1", 0, None, [tmp_path], store, "cpu")
+    from gramophone.bridge import ray_backend
+    from gramophone.bridge.dispatch import Dispatcher, Route
+    from gramophone.bridge.jobs import Job, JobQueue
+    from gramophone.bridge.render_task import RenderTask, StyleSource, error_fields
+
+    idle = types.SimpleNamespace(start=lambda task: None, cancel=lambda job_id: None, close=lambda: None)
+    queue = JobQueue(lambda emit: idle, lambda *a: None)
+    queue.stop()
+    task = RenderTask("x", short, str(tmp_path / "x.wav"), StyleSource(), RenderSettings())
+    codes["shutting_down"] = raised(queue.submit, Job(task))
     sent = []
-    monkeypatch.setattr(srv, "_send", lambda targets, reply, *args: sent.append((reply, *args)))
-    monkeypatch.setattr(store, "entries", lambda: 1 / 0)
-    srv.handle_packet(encode("/gramophone/presets"), ("127.0.0.1", 9))
-    srv.queue.stop()
-    srv.sock.close()
-    codes["internal"] = sent[-1][2]
+    dispatcher = Dispatcher({path: Route(lambda sender, args: 1 / 0) for path in A.BY_PATH},
+                            lambda target, job, code, message: sent.append(code))
+    dispatcher._call(dispatcher.routes["/gramophone/presets"], "/gramophone/presets", [], {}, ("127.0.0.1", 9))
+    codes["internal"] = sent[-1]
+    codes["out_of_memory"] = error_fields(MemoryError())[0]
+    from gramophone.bridge import batch
+
+    (tmp_path / "nothing").mkdir()
+    codes["no_input"] = raised(batch.plan, [str(tmp_path / "nothing")], tmp_path / "out", [], [1.0],
+                               RenderSettings(), store)
+    monkeypatch.setitem(sys.modules, "ray", None)
+    codes["no_ray"] = raised(ray_backend.RayBackend, lambda *a: None, "auto")
+
+    def refuse(**kwargs):
+        raise ConnectionError("nothing listens there")
+
+    fake = types.SimpleNamespace(is_initialized=lambda: False, init=refuse)
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    codes["no_cluster"] = raised(ray_backend.RayBackend, lambda *a: None, "127.0.0.1:1")
+    # Triggered by the batch, worker and streaming tests, against real processes and a real tmpfs:
+    elsewhere = {"worker_died": "test_workers.py", "disk_full": "test_batch.py", "duplicate_output": "test_batch.py",
+                 "bad_manifest": "test_batch.py"}
+    for code, test_file in elsewhere.items():
+        assert f'"{code}"' in (ROOT / "tests" / test_file).read_text(), (code, test_file)
+        codes[code] = code
 
     skipped = {"no_device", "no_audio_device"} - set(codes)
     wrong = {expected: got for expected, got in codes.items() if expected != got}
