@@ -32,6 +32,7 @@ from .. import __version__
 from ..engine import RenderSettings
 from ..engine.audio import WRITE_EXTENSIONS, probe_audio
 from ..engine.errors import GramophoneError
+from ..engine.sidecar import file_sha256
 from ..engine.preset_store import PresetStore
 
 from .jobs import Backend, Emit, Job, JobQueue
@@ -208,21 +209,13 @@ def fingerprint(item: Item, out: Path) -> str:
         meta = read_metadata(source.preset_path)
         style: Any = {"preset": meta["stats_sha256"], "model": meta["model"], "params": meta["params"]}
     else:
-        style = {"files": [_sha256(f) for f in source.style_files], "model": source.model,
+        style = {"files": [file_sha256(f) for f in source.style_files], "model": source.model,
                  "random_weights": source.random_weights}
-    style["weights"] = _sha256(source.weights) if source.weights else None
+    style["weights"] = file_sha256(source.weights) if source.weights else None
     settings = settings_dict(item.settings)
-    blob = json.dumps({"content": _sha256(item.content), "style": style, "settings": settings,
+    blob = json.dumps({"content": file_sha256(item.content), "style": style, "settings": settings,
                        "output": str(item.output.relative_to(out)), "engine": __version__}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
-
-
-def _sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def mark_finished(batch: Plan) -> int:
