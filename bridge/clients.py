@@ -9,7 +9,7 @@ from pathlib import Path
 
 #: Files in the clients package that are not host-client files: the package marker and the
 #: scripts that generate the Max and Pd patches.
-NOT_CLIENT_FILES = ("__init__.py", "build_*.py", "__pycache__", "*.pyc")
+NOT_CLIENT_FILES = ("*.py", "__pycache__", "*.pyc")  # the package marker and the generators
 
 
 def installed_folder() -> Path:

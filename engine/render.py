@@ -199,8 +199,13 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
     the change as ``response`` (the resampling round trip's impulse response) leaves it."""
     cfg = model.stft
     length = x0.shape[1]
-    padded = max(length, model.min_samples)  # enough for one patch / analysis window
-    x0p = torch.nn.functional.pad(x0, (0, padded - length))
+    # Frames near a chunk's ends sit in fewer patches, so the style loss barely moves them: a
+    # reflected margin of one patch on each side gives them full weight (measured: without it a
+    # steady tone rendered in the style of rain came out 10 dB quieter in its first and last 250 ms).
+    edge = min((model.min_frames - 1) * cfg.hop, length - 1) if model.input == "spectrogram" else 0
+    x0e = torch.nn.functional.pad(x0[None], (edge, edge), mode="reflect")[0] if edge > 0 else x0
+    padded = max(x0e.shape[1], model.min_samples)  # enough for one patch / analysis window
+    x0p = torch.nn.functional.pad(x0e, (0, padded - x0e.shape[1]))
     with torch.no_grad():
         content_frames = model.analysis(x0p)
         targets = [style for _ in content_frames]
@@ -260,7 +265,7 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
             magnitude = model.magnitude_from_features(param.detach())
             phase = None if settings.random_phase else torch.angle(stft(x0p, cfg))
             y = griffin_lim(magnitude, cfg, padded, settings.griffin_lim_iterations, phase, generator=gen)
-        return (_keep_level(y, x0p) - x0p)[:, :length]
+        return (_keep_level(y, x0p) - x0p)[:, edge:edge + length]
 
 
 def _keep_level(y: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:

@@ -111,7 +111,7 @@ def test_manifest_rows_with_bad_files_or_presets_are_recorded_and_the_rest_go_on
     assert got == {"good.wav": ("done", None), "missing.wav": ("error", "not_found"),
                    "text.wav": ("error", "not_audio"), "unknown.wav": ("error", "no_preset"),
                    "strong.wav": ("error", "bad_parameter")}
-    assert sorted(p.name for p in out.iterdir()) == ["batch.json", "good.wav"]
+    assert sorted(p.name for p in out.iterdir()) == ["batch.json", "good.wav", "good.wav.json"]
 
 
 def test_json_manifest_with_styles_and_settings(tmp_path, library, rain):

@@ -73,10 +73,11 @@ def test_doctor_exits_1_on_a_problem(tmp_path, capsys, monkeypatch):
 def test_clients_prints_the_folder_and_copies_the_files(tmp_path, capsys):
     assert main(["clients"]) == 0
     folder = Path(capsys.readouterr().out.strip())
-    assert (folder / "gramophone.scd").is_file() and (folder / "gramophone.pd").is_file()
+    assert (folder / "Gramophone.amxd").is_file() and (folder / "pd" / "gramophone.pd").is_file()
     dest = tmp_path / "host" / "clients"
     assert main(["clients", str(dest)]) == 0
     copied = {p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()}
-    assert {"gramophone.maxpat", "gramophone_m4l.maxpat", "gramophone.pd", "gramophone.scd", "README.md"} <= copied
+    assert {"Gramophone.amxd", "patchers/gramophone.maxpat", "pd/gramophone.pd", "README.md",
+            "supercollider/Gramophone/Classes/Gramophone.sc"} <= copied
     assert not [c for c in copied if c.endswith((".py", ".pyc"))]  # the package marker and generators stay
-    assert (dest / "gramophone.scd").read_bytes() == (folder / "gramophone.scd").read_bytes()
+    assert (dest / "Gramophone.amxd").read_bytes() == (folder / "Gramophone.amxd").read_bytes()

@@ -83,8 +83,9 @@ def test_wheel_has_one_top_level_package_with_presets_and_clients(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert {n.split("/")[0] for n in names if not n.startswith("gramophone-")} == {"gramophone"}
     assert {Path(n).stem for n in names if n.startswith("gramophone/presets/") and n.endswith(".gpreset")} == SHIPPED
-    clients = {Path(n).name for n in names if n.startswith("gramophone/clients/")}
-    assert {"gramophone.maxpat", "gramophone_m4l.maxpat", "gramophone.pd", "gramophone.scd"} <= clients
+    clients = {n[len("gramophone/clients/"):] for n in names if n.startswith("gramophone/clients/")}
+    assert {"Gramophone.amxd", "patchers/gramophone.maxpat", "pd/gramophone.pd",
+            "supercollider/Gramophone/Classes/Gramophone.sc"} <= clients
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
 
@@ -94,7 +95,7 @@ def test_sdist_has_presets_clients_and_tests(source, tmp_path):
                          capture_output=True, text=True).stdout.strip().splitlines()[-1]
     names = [n.split("/", 1)[1] for n in tarfile.open(tmp_path / out).getnames() if "/" in n]
     assert {Path(n).stem for n in names if n.startswith("presets/") and n.endswith(".gpreset")} == SHIPPED
-    assert "max_patches/gramophone.scd" in names and "max_patches/gramophone.pd" in names
+    assert "max_patches/Gramophone.amxd" in names and "max_patches/pd/gramophone.pd" in names
     assert "tests/test_installed_wheel.py" in names and "pyproject.toml" in names
 
 
@@ -113,7 +114,7 @@ def test_cli_renders_by_shipped_preset_name(run, tmp_path, melody, venv):
     assert proc.stdout.strip() == str(out) and out.stat().st_size > 1000
     assert json.loads((tmp_path / "out.wav.json").read_text())["style"]["preset"] == "rain"
     copied = run("gramophone", "clients", str(tmp_path / "host")).stdout.split()
-    assert {Path(p).name for p in copied} >= {"gramophone.maxpat", "gramophone.scd", "gramophone.pd"}
+    assert {Path(p).name for p in copied} >= {"Gramophone.amxd", "gramophone.maxpat", "Gramophone.sc", "gramophone.pd"}
     assert Path(run("gramophone", "clients").stdout.strip()).is_relative_to(venv)
 
 

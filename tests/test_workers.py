@@ -98,7 +98,7 @@ def test_a_killed_worker_costs_its_job_worker_died_and_the_server_goes_on(server
     client.send("/gramophone/render", "next", str(work / "clip.wav"), "rain", str(work / "next.wav"), "iterations", 2)
     assert client.wait_for("/gramophone/done", first="next", timeout=120)[1] == str(work / "next.wav")
     assert server.queue.backend.pids() != [pid]
-    assert leftovers(work) == ["next.wav"]  # nothing of the killed job
+    assert leftovers(work) == ["next.wav", "next.wav.json"]  # nothing of the killed job
 
 
 def test_cancel_stops_a_running_render_within_a_second(client, work):
