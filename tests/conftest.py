@@ -57,3 +57,40 @@ def served(tmp_path, melody):
     server = ServerProcess(tmp_path)
     yield server
     server.stop()
+
+
+def serve_in_thread(tmp_path: Path, **options):
+    """An in-process `GramophoneServer` allowed to use ``tmp_path/work``, serving on a thread;
+    a generator for a module's ``server`` fixture (the ``client`` and ``work`` fixtures use it)."""
+    import threading
+
+    from gramophone.bridge.server import GramophoneServer
+    from gramophone.engine.preset_store import PresetStore, default_shipped_dir
+
+    (tmp_path / "work").mkdir()
+    srv = GramophoneServer("127.0.0.1", 0, None, [tmp_path / "work"],
+                           PresetStore(tmp_path / "user", default_shipped_dir()), "cpu", **options)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    thread.join(15)
+
+
+@pytest.fixture
+def client(server):
+    """An OSC client of the module's ``server`` fixture."""
+    from gramophone.bridge.osc_client import Client
+
+    c = Client(server.address)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def work(tmp_path, melody):
+    """The server's allowed folder, with clip.wav (the melody) in it."""
+    folder = tmp_path / "work"
+    write_wav(folder / "clip.wav", melody)
+    return folder
+

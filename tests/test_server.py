@@ -14,34 +14,13 @@ from gramophone.bridge.server import GramophoneServer
 from gramophone.engine.audio_io import read_audio
 from gramophone.engine.preset_store import PresetStore, default_shipped_dir
 
-from conftest import SR, write_wav
+from conftest import SR, serve_in_thread, write_wav
 from gramophone.bridge.osc_client import Client, encode
 
 
 @pytest.fixture
 def server(tmp_path):
-    (tmp_path / "work").mkdir()
-    srv = GramophoneServer("127.0.0.1", 0, None, [tmp_path / "work"],
-                           PresetStore(tmp_path / "user", default_shipped_dir()), "cpu", max_queue=2)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    thread.join(15)
-
-
-@pytest.fixture
-def client(server):
-    c = Client(server.address)
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def work(tmp_path, melody):
-    folder = tmp_path / "work"
-    write_wav(folder / "clip.wav", melody)
-    return folder
+    yield from serve_in_thread(tmp_path, max_queue=2)
 
 
 def test_ping_and_status(client):

@@ -3,45 +3,20 @@ worker costs its job `worker_died` (never the server), cancel stops a job within
 import os
 import signal
 import statistics
-import threading
 import time
 
 import numpy as np
 import pytest
 import torch
 
-from gramophone.bridge.osc_client import Client
-from gramophone.bridge.server import GramophoneServer
 from gramophone.engine.preset_format import Preset, save
-from gramophone.engine.preset_store import PresetStore, default_shipped_dir
 
-from conftest import write_wav
+from conftest import serve_in_thread
 
 
 @pytest.fixture
 def server(tmp_path):
-    (tmp_path / "work").mkdir()
-    srv = GramophoneServer("127.0.0.1", 0, None, [tmp_path / "work"],
-                           PresetStore(tmp_path / "user", default_shipped_dir()), "cpu")
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    thread.join(15)
-
-
-@pytest.fixture
-def client(server):
-    c = Client(server.address)
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def work(tmp_path, melody):
-    folder = tmp_path / "work"
-    write_wav(folder / "clip.wav", melody)
-    return folder
+    yield from serve_in_thread(tmp_path)
 
 
 def leftovers(folder):
