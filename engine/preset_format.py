@@ -226,5 +226,6 @@ def from_clips(name: str, clips: Sequence[tuple[np.ndarray, int]], sources: Sequ
     stats = analyse_style(list(clips), model)
     described = [{**src, "duration": round(clip.shape[1] / sr, 3), "sample_rate": sr, "channels": clip.shape[0]}
                  for src, (clip, sr) in zip(sources, clips)]
-    return Preset(name=name, model=model.name, params=dict(model.params), stats={k: v.cpu() for k, v in stats.items()},
+    params = {k: v for k, v in model.params.items() if k not in model.loss_params}
+    return Preset(name=name, model=model.name, params=params, stats={k: v.cpu() for k, v in stats.items()},
                   description=description, sources=described)

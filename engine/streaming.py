@@ -39,6 +39,7 @@ from typing import Callable, Iterator, Optional
 import numpy as np
 
 from .audio import PEAK_CEILING, limit_peaks, make_shareable, probe_audio
+from .loudness import limited_target
 from .errors import GramophoneError
 from .models import Stats, TextureModel
 from .progress import CancelToken, ProgressCallback, check_cancel
@@ -209,6 +210,7 @@ def _loudness(raw: "_RawFile", target: float, settings: RenderSettings, report: 
     if settings.peaks != "limit":
         gain = min(target / level, PEAK_CEILING / raw.peak)
         return (lambda block: block * gain), 0
+    target = limited_target(target, level, raw.peak)
     step = FINISH_SHARE / (LOUDNESS_PASSES + 1)
     gains: list[float] = []
     for done in range(LOUDNESS_PASSES):  # limiting lowers the RMS a little; further passes make up for it

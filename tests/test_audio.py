@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from gramophone.engine.audio_io import read_audio, write_audio
-from gramophone.engine.loudness import PEAK_CEILING, limit_peaks, match_loudness, rms
+from gramophone.engine.loudness import MAX_LIMITING_DB, PEAK_CEILING, limit_peaks, match_loudness, rms
 from gramophone.engine.resampling import resample, round_trip_response
 from gramophone.engine.errors import GramophoneError
 
@@ -94,11 +94,24 @@ def test_round_trip_response_predicts_the_round_trip():
 def test_loudness_is_matched_without_clipping():
     rng = np.random.default_rng(0)
     reference = (0.2 * rng.standard_normal((2, 44_100))).clip(-1, 1).astype(np.float32)
-    spiky = (0.01 * rng.standard_normal((2, 44_100))).astype(np.float32)
-    spiky[:, ::10_000] = 0.3  # drops 30x above the body: the gain to match loudness would clip them
+    spiky = (0.05 * rng.standard_normal((2, 44_100))).astype(np.float32)
+    spiky[:, ::10_000] = 0.35  # the gain to match loudness takes these drops 3 dB over the ceiling
     out = match_loudness(spiky, reference, 44_100)
     assert np.abs(out).max() <= PEAK_CEILING
     assert rms(out) == pytest.approx(rms(reference), rel=0.05)
+
+
+def test_loudness_match_limits_at_most_6_db_then_turns_the_clip_down():
+    """Drops 30x above the body would need 23 dB of limiting to match: the limiter takes 6 dB
+    and the clip comes out quieter instead of pumping."""
+    rng = np.random.default_rng(0)
+    reference = (0.2 * rng.standard_normal((2, 44_100))).clip(-1, 1).astype(np.float32)
+    spiky = (0.01 * rng.standard_normal((2, 44_100))).astype(np.float32)
+    spiky[:, ::10_000] = 0.3
+    out = match_loudness(spiky, reference, 44_100)
+    assert np.abs(out).max() <= PEAK_CEILING
+    allowed = rms(spiky) * 10 ** (MAX_LIMITING_DB / 20) * PEAK_CEILING / 0.3
+    assert rms(out) == pytest.approx(allowed, rel=0.05) and rms(out) < 0.5 * rms(reference)
 
 
 def test_loudness_match_limits_peaks_even_when_the_level_is_already_right():

@@ -6,6 +6,7 @@ import torch
 
 from gramophone.engine import CancelToken, RenderCancelled, RenderSettings, render
 from gramophone.engine.errors import GramophoneError
+from gramophone.engine.loudness import MAX_LIMITING_DB
 from gramophone.engine.metrics import content_preservation, style_distance
 from gramophone.engine.audio import resample
 from gramophone.engine.render import analyse_style, to_analysis_rate
@@ -44,7 +45,8 @@ def test_output_has_content_shape_and_no_clipping(melody, rendered):
     assert rendered.shape == melody.shape and rendered.dtype == np.float32
     assert np.abs(rendered).max() <= 1.0
     rms = lambda a: np.sqrt(np.mean(a ** 2))  # noqa: E731
-    assert rms(rendered) == pytest.approx(rms(melody), rel=0.02)
+    # the content's level, or as near as 6 dB of peak limiting gets a spiky texture
+    assert rms(melody) * 10 ** (-MAX_LIMITING_DB / 20) * 0.9 < rms(rendered) <= rms(melody) * 1.02
 
 
 def test_render_is_deterministic(melody, kernel_model, rain_stats, rendered):

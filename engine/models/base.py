@@ -38,6 +38,9 @@ class TextureModel(ABC):
     #: Values of parameters added after presets were first saved: a preset that does not record
     #: one was made with this value (see :mod:`engine.preset_format`).
     legacy_params: ClassVar[Mapping[str, Any]] = {}
+    #: Parameters that only weigh the loss, not what the statistics are: presets do not record
+    #: them, so a preset renders with the engine's current weights.
+    loss_params: ClassVar[frozenset[str]] = frozenset()
     #: The domain a render optimises in when the caller says ``auto``.
     default_domain: ClassVar[str] = "waveform"
     #: Optimiser iterations a render uses when the caller does not say (measured per model).
@@ -110,6 +113,18 @@ class TextureModel(ABC):
         """Gains ``[samples // 2 + 1]`` on the one-sided spectrum for waveform-domain optimisation,
         or None (the default: optimise the samples as they are). A render optimises ``z`` with
         ``x = irfft(rfft(z) · gains)``: the same minima, but steps scaled per frequency."""
+        return None
+
+    def style_power(self, target: Stats) -> Optional[torch.Tensor]:
+        """The style's long-term mean power per STFT bin ``[bins]`` (at the reference level), for
+        spectrogram-domain renders to match (:mod:`engine.envelope`); None where the statistics
+        do not hold it (the default), and the render leaves the spectrum to the loss."""
+        return None
+
+    def style_ceiling(self, target: Stats) -> Optional[torch.Tensor]:
+        """Per bin, the loudest feature value the style reaches ``[bins]``: a spectrogram-domain
+        render keeps each bin under it (or under the content's own level there); None where the
+        statistics do not hold it (the default)."""
         return None
 
     def converged(self, frames: torch.Tensor, target: Stats) -> bool:
