@@ -71,7 +71,7 @@ class RenderSettings:
     device: str = "auto"
     #: Adam's step relative to the parameters' RMS; None picks :data:`DEFAULT_ADAM_RATE`.
     learning_rate: Optional[float] = None
-    griffin_lim_iterations: int = 32
+    griffin_lim_iterations: int = 16
     #: Spectrogram domain: bring the render's long-term spectrum to the style's after the
     #: optimiser (:mod:`engine.envelope`), where the model's statistics hold it.
     envelope: bool = True

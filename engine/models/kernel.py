@@ -106,7 +106,7 @@ class KernelModel(TextureModel):
     #: ``marginal``: weight of :func:`marginal_distance` (each bin's level distribution) in the loss.
     loss_params = frozenset({"marginal"})
     default_domain = "spectrogram"
-    default_iterations = 40
+    default_iterations = 12
 
     @property
     def width(self) -> int:
