@@ -134,3 +134,18 @@ def test_a_44k_render_delivers_the_statistics_it_converged_to():
     out = render(content, rate, model, stats, RenderSettings(iterations=300, match_loudness=False))
     delivered = statistic_snr(model, torch.from_numpy(to_analysis_rate(out, rate, model)[0]), stats)
     assert min(delivered.values()) >= CONVERGED_SNR_DB - 1, delivered
+
+
+def test_strength_is_a_usable_knob():
+    """Content-initialised and stopped early (its default), strength moves the auditory model's
+    render toward the style step by step and half strength keeps the content (measured: style
+    gain 0.10, 0.20, 0.48 and content kept 0.98, 0.96, 0.15 at 0.25, 0.5, 1)."""
+    from gramophone.engine.metrics import content_kept, style_gain
+
+    melody, rain = synth.plucked_melody(SR, 2.0), synth.rain(SR, 4.0)
+    model = get_model("auditory")
+    stats = analyse_style([(rain, SR)], model)
+    outs = [render(melody, SR, model, stats, RenderSettings(strength=s)) for s in (0.25, 0.5, 1.0)]
+    gains = [style_gain(o, rain, melody, SR)["style"] for o in outs]
+    assert gains[0] < gains[1] < gains[2], gains
+    assert content_kept(outs[1], melody, SR) >= 0.5

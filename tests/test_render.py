@@ -147,16 +147,16 @@ def test_default_render_moves_every_band_to_the_style_up_to_20_khz():
     vinyl = synth.vinyl(rate, 4.0)
     model = get_model("kernel")
     stats = analyse_style([(vinyl, rate)], model)
-    outs = {s: render(melody, rate, model, stats, RenderSettings(strength=s)) for s in (0.25, 0.5, 1.0)}
+    strengths = (0.25, 0.5, 0.75, 1.0)
+    outs = {s: render(melody, rate, model, stats, RenderSettings(strength=s)) for s in strengths}
     before, style_level = high_band_level(melody, rate), high_band_level(vinyl, rate)
     assert before < style_level - 20
-    # measured: nothing there before (-124 dB), -20 dB after against the style's +1.5 dB (on real
-    # recordings within 3 dB on 9 of 16 pairs: bench/RESULTS.md); the 22.05 kHz engine added nothing
+    # measured: nothing there before (-124 dB), +1.0 dB after against the style's +1.5 dB (on real
+    # recordings within 3 dB on 16 of 16 pairs: bench/RESULTS.md); the 22.05 kHz engine added nothing
     after = high_band_level(outs[1.0], rate)
-    assert after > before + 60 and after > style_level - 25, (before, after, style_level)
-    gains = [style_gain(outs[s], vinyl, melody, rate)["style"] for s in (0.25, 0.5, 1.0)]
-    kept = [content_kept(outs[s], melody, rate) for s in (0.25, 0.5, 1.0)]
-    # style rises with strength (on 16 of 21 benchmark pairs up to 1; here, as on the other five,
-    # the full render scores a little less than the morph at 0.5: bench/RESULTS.md)
-    assert gains[0] < gains[1] and gains[0] < gains[2] and gains[2] > 0.05, gains
-    assert kept == sorted(kept, reverse=True), kept
+    assert abs(after - style_level) < 3, (before, after, style_level)
+    gains = [style_gain(outs[s], vinyl, melody, rate)["style"] for s in strengths]
+    kept = [content_kept(outs[s], melody, rate) for s in strengths]
+    # measured: style gain -0.09, 0.09, 0.33, 0.49; content kept 0.97, 0.93, 0.84, 0.59
+    assert all(b > a for a, b in zip(gains, gains[1:])) and gains[-1] > 0.3, gains
+    assert kept == sorted(kept, reverse=True) and kept[1] >= 0.5, kept
