@@ -69,7 +69,8 @@ def main() -> None:
     model = get_model()
     t_style, stats = timed(lambda: analyse_style([(style, SR)], model))
     t_default, ours = timed(lambda: render(content, SR, model, stats, RenderSettings()))
-    rows = [dict(config="default (kernel, 44.1 kHz, spectrogram, 40 it.)", seconds=t_default, **judged(ours))]
+    rows = [dict(config=f"default (kernel, 44.1 kHz, spectrogram, {model.default_iterations} it.)", seconds=t_default,
+                 **judged(ours))]
     print(f"default render, 10 s mono 44.1 kHz: {t_default:.2f} s (real-time factor {t_default / 10:.3f}); "
           f"style analysis {t_style * 1000:.0f} ms", flush=True)
     melody48 = synth.plucked_melody(48_000, 10.0)[0]

@@ -4,8 +4,12 @@ For ReLU filters with i.i.d. N(0, 1) weights over 11-frame patches ``a``, ``b``,
 inner product ``k(a, b) = Σ_i relu(w_i·a) relu(w_i·b)`` divided by K tends to the degree-1
 arc-cosine kernel (Cho & Saul 2009) ``‖a‖‖b‖ (sin θ + (π − θ) cos θ) / 2π``. The squared Gram
 distance of the random net then becomes a sum of squared kernel values over pairs of patches
-(see DESIGN.md in the project's shared notes), which needs only patch inner products: sums of 11 shifted diagonals of the
-frame Gram ``XᵀY``. Exact, deterministic, and ~40x cheaper than 4096 filters.
+(see the design notes, DESIGN.md), which needs only patch inner products: sums of 11 shifted
+diagonals of the frame Gram ``XᵀY``. Exact, deterministic, and ~40x cheaper than 4096 filters.
+
+The loss adds, with weight ``marginal``, the distance between each bin's level distribution
+(mean and spread over time) and the style's (:func:`marginal_distance`): the patch kernel
+leaves it loose, and renders kept the content's swings between loud and quiet frames.
 
 Statistics are a weighted set of patches: the frames of the style (segments joined end to end)
 and a weight per patch position (zero for patches that straddle a join). A blend of sounds is
@@ -46,8 +50,8 @@ def arccos_j(c: torch.Tensor) -> torch.Tensor:
 class _PatchInnerProducts(torch.autograd.Function):
     """Patch inner products with a hand-written gradient: the shifted diagonals' gradients go
     into one buffer (autograd made a zero-filled frame Gram per shift), and for ``x is y`` (the
-    output's own term) ``dx`` is one product, ``x·(dG + dGᵀ)``, not two. Measured: 20% off a
-    kernel loss-and-gradient evaluation."""
+    output's own term) ``dx`` is one product, ``x·(dG + dGᵀ)``, not two. Measured on one core,
+    a 10 s clip against 10 s of rain: 85 ms per loss and gradient, against 112 ms by autograd."""
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, y: torch.Tensor, width: int) -> torch.Tensor:  # type: ignore[override]
