@@ -7,7 +7,8 @@
 Per content/style pair (real recordings from ``bench/recordings`` at their own rates, collected
 with ``python -m bench.recordings.collect``, plus the synthesised pairs), the paper's
 configuration (``bench/paper.py``) after 10, 30, 100 and 300 L-BFGS iterations, and each model at
-strength 0.25, 0.5, 0.75 and 1, are judged by the model-independent measures of
+strength 0.25, 0.5, 0.75 and 1 (one full render per model and pair, morphed to each strength
+exactly as ``render`` does), are judged by the model-independent measures of
 ``gramophone.engine.metrics``: style gain (0 = the content's texture, 1 = the style's) and
 content kept. Content and style are mixed to mono; the content is a 3 s excerpt, the style up
 to 6 s. The paper's scores are kept in ``bench/frontier_paper.json`` (its renders take minutes;
@@ -34,7 +35,9 @@ from bench.common import OUT, machine, save_json
 from bench.paper import paper_sweep
 from bench.pairs import all_pairs
 from gramophone.engine import RenderSettings, analyse_style, get_model, render
+from gramophone.engine.loudness import match_loudness
 from gramophone.engine.metrics import content_kept, high_band_level, style_gain
+from gramophone.engine.strength import morph
 
 BUDGETS = (10, 30, 100, 300)
 STRENGTHS = (0.25, 0.5, 0.75, 1.0)
@@ -81,6 +84,12 @@ def paper_points(name: str, content, rate, style, style_rate) -> dict[int, np.nd
     CACHE.mkdir(parents=True, exist_ok=True)
     np.savez(path, content=content, **{f"it{b}": o for b, o in outs.items()})
     return outs
+
+
+def at_strength(content: np.ndarray, full: np.ndarray, strength: float, rate: int) -> np.ndarray:
+    """A render at ``strength`` from the full render before its loudness match: the morph, then
+    the loudness match, as :func:`gramophone.engine.render` does."""
+    return match_loudness(morph(content, full, strength, rate), content, rate)
 
 
 def dominates(a: dict, b: dict, slack: float = 0.0) -> bool:
@@ -148,12 +157,12 @@ def main() -> None:
         for name in args.models:
             model = get_model(name)
             stats = analyse_style([(s, srate)], model)
-            rows = []
-            for strength in STRENGTHS:
-                t = time.perf_counter()
-                out = render(c, rate, model, stats, RenderSettings(strength=strength))
-                row = dict(strength=strength, seconds=time.perf_counter() - t, **judge(out, c, s, rate, srate))
-                rows.append(row)
+            t = time.perf_counter()
+            full = render(c, rate, model, stats, RenderSettings(match_loudness=False))
+            seconds = time.perf_counter() - t
+            # what render(strength=s) returns, from the one full render (tests/test_render.py checks it)
+            rows = [dict(strength=k, seconds=seconds, **judge(at_strength(c, full, k, rate), c, s, rate, srate))
+                    for k in STRENGTHS]
             models[name] = rows
         plot(pair.name, paper or {}, models, OUT / "frontier" / f"{pair.name.replace('>', '')}.png")
         results.append(dict(pair=pair.name, rate=rate, style_rate=srate, style_hf_db=style_hf,
