@@ -66,8 +66,10 @@ def paper_scores(name: str, content, rate, style, style_rate) -> dict[int, dict]
     known = json.loads(PAPER_SCORES.read_text()) if PAPER_SCORES.exists() else {}
     if key not in known:
         outs = paper_points(name, content, rate, style, style_rate)
+        scores = {str(b): judge(o, content, style, rate, style_rate) for b, o in outs.items()}
+        # re-read just before writing: another sweep (e.g. a second process) may have added pairs
         known = json.loads(PAPER_SCORES.read_text()) if PAPER_SCORES.exists() else {}
-        known[key] = {str(b): judge(o, content, style, rate, style_rate) for b, o in outs.items()}
+        known[key] = scores
         PAPER_SCORES.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n")
     return {int(b): v for b, v in known[key].items()}
 
