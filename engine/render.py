@@ -14,7 +14,11 @@ content's length, rate and channel count out. The steps:
    A model may rescale the spectrum it optimises (:meth:`TextureModel.preconditioner`), and
    the render stops early once the model says every channel has converged (checked every
    :data:`CONVERGENCE_CHECK_EVERY` iterations). Each optimised channel is brought back to its
-   content's level, so a level-invariant loss cannot drift the level between chunks.
+   content's level, so a level-invariant loss cannot drift the level between chunks. In the
+   spectrogram domain each bin is also held under the louder of the content and the style
+   (:func:`overshoot`), the render's long-term spectrum is then brought to the style's
+   (:mod:`engine.envelope`), and Griffin-Lim starts from the content's phase except where the
+   render added energy (:func:`_starting_phase`).
 4. Every chunk is optimised toward the style itself. ``strength`` s then morphs the content
    into that full render (:func:`engine.strength.morph`: log-magnitudes interpolated, the phase
    of the linear mix), so s = 0 is the content bit for bit, s = 1 the full render, and every
@@ -216,7 +220,7 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
     # and last 250 ms). Mirrored magnitudes, not mirrored audio: a waveform mirror puts a cusp
     # at the clip's first sample, an odd frame that drew twice the gradient of its neighbours
     # and came out as a burst; a silent margin cost 0.03 style and 0.05 content (benchmark).
-    margin = min(model.min_frames - 1, content_frames.shape[-1] - 1) if settings.domain == "spectrogram" else 0
+    margin = max(0, min(model.min_frames - 1, content_frames.shape[-1] - 2)) if settings.domain == "spectrogram" else 0
     ceiling = None  # spectrogram domain: the most each bin may reach (see overshoot)
     if settings.domain == "waveform":
         per_channel = [model.preconditioner(t, padded) for t in targets]
@@ -287,7 +291,7 @@ def _mirror_frames(frames: torch.Tensor, margin: int) -> torch.Tensor:
     """``frames [..., T]`` with ``margin`` frames mirrored onto each end. The two end frames
     are first replaced by their neighbours: the STFT pads the clip to centre them on its first
     and last samples, so they hold a fold that no other frame has."""
-    if margin <= 0 or frames.shape[-1] < 3:
+    if margin <= 0:  # (margin <= frames - 2: the caller's bound)
         return frames
     frames = torch.cat([frames[..., 1:2], frames[..., 1:-1], frames[..., -2:-1]], -1)
     head = frames[..., 1:margin + 1].flip(-1)

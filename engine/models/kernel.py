@@ -162,7 +162,18 @@ class KernelModel(TextureModel):
         if not weight:
             return texture
         patch_starts = torch.cat([wx, wx.new_zeros(self.width - 1)])  # frames weighted as the style's are
-        return texture + weight * marginal_distance(frames, patch_starts, y, target["weights"])
+        return texture + weight * marginal_distance(frames, patch_starts, self._style_moments(target))
+
+    def _style_moments(self, target: Stats) -> tuple[torch.Tensor, torch.Tensor]:
+        """The style's :func:`bin_moments`, computed once per target (not at every evaluation:
+        for a long style that was hundreds of MB of temporaries each time)."""
+        y, wy = target["frames"], target["weights"]
+        cached = getattr(self, "_moments", None)  # (frames, weights, moments): the same tensors, not equal ones
+        if cached is None or cached[0] is not y or cached[1] is not wy:
+            with torch.no_grad():
+                cached = (y, wy, bin_moments(y, wy))
+            self._moments = cached
+        return cached[2]
 
 
 def bin_moments(frames: torch.Tensor, weights: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -173,13 +184,13 @@ def bin_moments(frames: torch.Tensor, weights: torch.Tensor) -> tuple[torch.Tens
     return mean, (var + 1e-8).sqrt()
 
 
-def marginal_distance(frames: torch.Tensor, weights: torch.Tensor, style_frames: torch.Tensor,
-                      style_weights: torch.Tensor) -> torch.Tensor:
+def marginal_distance(frames: torch.Tensor, weights: torch.Tensor,
+                      style_moments: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
     """How far each bin's level distribution (mean and spread of its features over time) is from
-    the style's, relative to the style's own: what the patch kernel leaves loose (a render of
+    the style's (its :func:`bin_moments`), relative to the style's own: what the patch kernel leaves loose (a render of
     steady steam kept speech's 30 dB swings between frames)."""
     mx, sx = bin_moments(frames, weights)
-    my, sy = bin_moments(style_frames, style_weights)
+    my, sy = style_moments
     return ((mx - my).square().sum() + (sx - sy).square().sum()) / (my.square().sum() + sy.square().sum())
 
 
