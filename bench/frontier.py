@@ -60,10 +60,13 @@ def excerpt_key(name: str, content: np.ndarray, style: np.ndarray) -> str:
     return f"{name}@{digest}"
 
 
-def paper_scores(name: str, content, rate, style, style_rate) -> dict[int, dict]:
-    """The paper's sweep judged, from the committed scores or by running it (then recorded)."""
+def paper_scores(name: str, content, rate, style, style_rate, run: bool = True) -> dict[int, dict] | None:
+    """The paper's sweep judged, from the committed scores or by running it (then recorded);
+    None when it is not recorded and ``run`` is false."""
     key = excerpt_key(name, content, style)
     known = json.loads(PAPER_SCORES.read_text()) if PAPER_SCORES.exists() else {}
+    if key not in known and not run:
+        return None
     if key not in known:
         outs = paper_points(name, content, rate, style, style_rate)
         scores = {str(b): judge(o, content, style, rate, style_rate) for b, o in outs.items()}
@@ -148,10 +151,8 @@ def main() -> None:
     results = []
     for pair in pairs:
         c, s, rate, srate = pair.content, pair.style, pair.content_rate, pair.style_rate
-        known = json.loads(PAPER_SCORES.read_text()) if PAPER_SCORES.exists() else {}
         print(f"{pair.name} ({rate} Hz, style {srate} Hz)", flush=True)
-        missing = excerpt_key(pair.name, c, s) not in known
-        paper = None if args.no_paper and missing else paper_scores(pair.name, c, rate, s, srate)
+        paper = paper_scores(pair.name, c, rate, s, srate, run=not args.no_paper)
         if args.paper_only:
             continue
         style_hf = high_band_level(s, srate)

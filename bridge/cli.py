@@ -434,27 +434,18 @@ def _info() -> int:
     return 0
 
 
+def _errors(args: argparse.Namespace) -> int:
+    print(errors_markdown())
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
+    commands: dict[Optional[str], Callable[[argparse.Namespace], int]] = {
+        "render": lambda a: _render(a.content, a.style, a.output, a), "demo": _demo, "preset": _preset,
+        "serve": _serve, "batch": _batch, "clients": _clients, "doctor": _doctor, "errors": _errors}
     try:
-        if args.command == "render":
-            return _render(args.content, args.style, args.output, args)
-        if args.command == "demo":
-            return _demo(args)
-        if args.command == "preset":
-            return _preset(args)
-        if args.command == "serve":
-            return _serve(args)
-        if args.command == "batch":
-            return _batch(args)
-        if args.command == "clients":
-            return _clients(args)
-        if args.command == "doctor":
-            return _doctor(args)
-        if args.command == "errors":
-            print(errors_markdown())
-            return 0
-        return _info()
+        return commands.get(args.command, lambda a: _info())(args)
     except GramophoneError as exc:
         known = BY_CODE.get(exc.code)
         print(f"gramophone: error: {exc} [{exc.code}" + (f": {known.next}]" if known else "]"), file=sys.stderr)
