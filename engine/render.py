@@ -16,9 +16,11 @@ content's length, rate and channel count out. The steps:
    :data:`CONVERGENCE_CHECK_EVERY` iterations). Each optimised channel is brought back to its
    content's level, so a level-invariant loss cannot drift the level between chunks. In the
    spectrogram domain each bin is also held under the louder of the content and the style
-   (:func:`overshoot`), the render's long-term spectrum is then brought to the style's
-   (:mod:`engine.envelope`), and Griffin-Lim starts from the content's phase except where the
-   render added energy (:func:`_starting_phase`).
+   (:func:`overshoot`). After the optimiser, the render's coarse energy contour (octave bands,
+   frame by frame) is moved ``contour`` of the way back to the content's, in both domains
+   (:func:`engine.envelope.follow_contour`); in the spectrogram domain the long-term spectrum
+   is then brought to the style's (:mod:`engine.envelope`), and Griffin-Lim starts from the
+   content's phase except where the render added energy (:func:`_starting_phase`).
 4. Every chunk is optimised toward the style itself. ``strength`` s then morphs the content
    into that full render (:func:`engine.strength.morph`: log-magnitudes interpolated, the phase
    of the linear mix), so s = 0 is the content bit for bit, s = 1 the full render, and every
@@ -41,12 +43,12 @@ import numpy as np
 import torch
 
 from .audio import check_clip, match_loudness, resample, rms, round_trip_response
-from .envelope import match_envelope
+from .envelope import contour_gains, follow_contour, match_envelope
 from .errors import GramophoneError
 from .models import Stats, TextureModel
 from .progress import CancelToken, ProgressCallback, check_cancel
 from .optimise import adam, lbfgs
-from .spectral import griffin_lim, stft
+from .spectral import griffin_lim, istft, replace_end_frames, stft
 from .strength import morph
 
 #: Level (RMS) content and style are brought to before analysis: -20 dBFS.
@@ -79,6 +81,10 @@ class RenderSettings:
     #: Spectrogram domain: bring the render's long-term spectrum to the style's after the
     #: optimiser (:mod:`engine.envelope`), where the model's statistics hold it.
     envelope: bool = True
+    #: How far (0..1, in dB) the render's coarse energy contour is moved back to the content's
+    #: after the optimiser (:func:`engine.envelope.follow_contour`): the content's syllables,
+    #: notes and hits, which a style-only loss wears away. 0: the optimiser's output as it is.
+    contour: float = 0.4
     random_phase: bool = False
     chunk_seconds: float = 30.0
     crossfade_seconds: float = 0.5
@@ -90,6 +96,8 @@ class RenderSettings:
         """Return self, or raise :class:`GramophoneError` naming the first bad setting."""
         if not 0.0 <= self.strength <= 1.0:
             raise GramophoneError(f"strength must be in [0, 1], got {self.strength}", "bad_parameter")
+        if not 0.0 <= self.contour <= 1.0:
+            raise GramophoneError(f"contour must be in [0, 1], got {self.contour}", "bad_parameter")
         if self.iterations is not None and not 1 <= self.iterations <= 10_000:
             raise GramophoneError(f"iterations must be in 1-10000, got {self.iterations}", "bad_parameter")
         if self.domain not in DOMAINS:
@@ -275,25 +283,30 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
         param = adam(objective, start, settings.iterations, lr, step)
 
     with torch.no_grad():
+        content_spec = stft(x0p, cfg)
         if settings.domain == "waveform":
             y = torch.cat([signal(param[c:c + 1], c) for c in range(param.shape[0])])
+            if settings.contour > 0:  # the same gains, applied to the output's own spectrogram
+                spec = stft(y, cfg)
+                gains = contour_gains(spec.abs(), content_spec.abs(), settings.contour, model.sample_rate)
+                y = istft(spec * gains, cfg, padded)
         else:
             magnitude = model.magnitude_from_features(param.detach()[..., margin:param.shape[-1] - margin])
+            magnitude = follow_contour(magnitude, content_spec.abs(), settings.contour, model.sample_rate)
             target_power = model.style_power(style) if settings.envelope else None
             if target_power is not None:
                 magnitude = match_envelope(magnitude, target_power)
-            phase = None if settings.random_phase else _starting_phase(stft(x0p, cfg), magnitude, gen)
+            phase = None if settings.random_phase else _starting_phase(content_spec, magnitude, gen)
             y = griffin_lim(magnitude, cfg, padded, settings.griffin_lim_iterations, phase, generator=gen)
         return _keep_level(y[:, :length], x0) - x0
 
 
 def _mirror_frames(frames: torch.Tensor, margin: int) -> torch.Tensor:
-    """``frames [..., T]`` with ``margin`` frames mirrored onto each end. The two end frames
-    are first replaced by their neighbours: the STFT pads the clip to centre them on its first
-    and last samples, so they hold a fold that no other frame has."""
+    """``frames [..., T]`` with ``margin`` frames mirrored onto each end, after the two end
+    frames (the STFT's fold) are replaced by their neighbours (:func:`replace_end_frames`)."""
     if margin <= 0:  # (margin <= frames - 2: the caller's bound)
         return frames
-    frames = torch.cat([frames[..., 1:2], frames[..., 1:-1], frames[..., -2:-1]], -1)
+    frames = replace_end_frames(frames)
     head = frames[..., 1:margin + 1].flip(-1)
     tail = frames[..., -margin - 1:-1].flip(-1)
     return torch.cat([head, frames, tail], -1)

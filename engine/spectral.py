@@ -77,3 +77,12 @@ def griffin_lim(magnitude: torch.Tensor, cfg: StftConfig, length: int, iteration
         angles = accelerated / accelerated.abs().clamp_min(1e-16)
         previous = rebuilt
     return istft(magnitude * angles, cfg, length)
+
+
+def replace_end_frames(frames: torch.Tensor) -> torch.Tensor:
+    """``frames [..., T]`` with the first and last frame replaced by their neighbours: a centred
+    STFT folds the clip around its first and last samples, so those two frames hold a fold
+    (a click) that no other frame has."""
+    if frames.shape[-1] <= 2:
+        return frames
+    return torch.cat([frames[..., 1:2], frames[..., 1:-1], frames[..., -2:-1]], -1)

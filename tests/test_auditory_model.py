@@ -94,7 +94,7 @@ def test_preconditioning_speeds_up_convergence(monkeypatch):
     stats = analyse_style([(style, SR)], model)
     worst = lambda clip: min(statistic_snr(model, torch.from_numpy(to_analysis_rate(clip, SR, model)[0]),  # noqa
                                            stats).values())
-    settings = RenderSettings(iterations=40)
+    settings = RenderSettings(iterations=40, contour=0.0)  # the optimiser's own output
     preconditioned = worst(render(content, SR, model, stats, settings))
     monkeypatch.setattr(type(model), "preconditioner", lambda self, target, samples: None)
     plain = worst(render(content, SR, model, stats, settings))
@@ -117,8 +117,10 @@ def test_stereo_chunked_render_keeps_each_channels_level():
     left = synth.plucked_melody(SR, 1.8)[0]
     content = np.stack([left, 0.25 * left[::-1]]).astype(np.float32)  # different material, quieter right
     stats = analyse_style([(synth.rain(SR, 2.0), SR)], model)
+    # peaks "scale": the limiter (up to 6 dB on the louder channel's peaks, which the contour step
+    # makes spikier) is tested in test_audio; here the render's own levels
     out = render(content, SR, model, stats, RenderSettings(iterations=40, chunk_seconds=1.0,
-                                                           crossfade_seconds=0.2))
+                                                           crossfade_seconds=0.2, peaks="scale"))
     assert out.shape == content.shape and np.isfinite(out).all()
     level = lambda a: np.sqrt(np.mean(a ** 2, axis=-1))  # noqa: E731
     np.testing.assert_allclose(level(out) / level(out)[0], level(content) / level(content)[0], rtol=0.1)
@@ -131,7 +133,7 @@ def test_a_44k_render_delivers_the_statistics_it_converged_to():
     rate = 44_100
     content, style = synth.plucked_melody(rate, 2.0), synth.rain(rate, 2.0)
     stats = analyse_style([(style, rate)], model)
-    out = render(content, rate, model, stats, RenderSettings(iterations=300, match_loudness=False))
+    out = render(content, rate, model, stats, RenderSettings(iterations=300, contour=0.0, match_loudness=False))
     delivered = statistic_snr(model, torch.from_numpy(to_analysis_rate(out, rate, model)[0]), stats)
     assert min(delivered.values()) >= CONVERGED_SNR_DB - 1, delivered
 

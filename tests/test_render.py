@@ -135,7 +135,8 @@ def test_random_model_renders(melody, rain):
 
 
 def test_bad_settings_are_clear_errors(melody, kernel_model, rain_stats):
-    for bad in (dict(strength=1.5), dict(iterations=0), dict(domain="mel"), dict(optimiser="sgd"), dict(device="tpu")):
+    for bad in (dict(strength=1.5), dict(iterations=0), dict(contour=-0.1), dict(contour=2.0), dict(domain="mel"),
+                dict(optimiser="sgd"), dict(device="tpu")):
         with pytest.raises(GramophoneError):
             render(melody, SR, kernel_model, rain_stats, RenderSettings(**bad))
 

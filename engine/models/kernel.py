@@ -110,7 +110,7 @@ class KernelModel(TextureModel):
     #: ``marginal``: weight of :func:`marginal_distance` (each bin's level distribution) in the loss.
     loss_params = frozenset({"marginal"})
     default_domain = "spectrogram"
-    default_iterations = 12
+    default_iterations = 30
 
     @property
     def width(self) -> int:
