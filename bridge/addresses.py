@@ -52,7 +52,8 @@ class OscArgError(GramophoneError):
 
 RENDER_OPTIONS = {
     "strength": ("f", "0..1, default 1"),
-    "iterations": ("i", "1..10000, default: the model's (20; auditory 300, fewer once converged)"),
+    "iterations": ("i", "1..10000, default: the model's (30 for kernel and auditory)"),
+    "contour": ("f", "0..1, default 0.4: how far the content's loud and quiet moments are kept; 0: off"),
     "seed": ("i", "default 0"),
     "domain": ("s", "auto (default: the model's own), waveform or spectrogram"),
     "optimiser": ("s", "lbfgs (default) or adam"),

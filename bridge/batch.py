@@ -43,7 +43,7 @@ DEFAULT_NAME = "{stem}.{preset}.s{strength}.wav"
 SUMMARY = "batch.json"
 SUMMARY_VERSION = 1
 #: render settings a manifest row may set (the rest come from the command line)
-ROW_SETTINGS = ("iterations", "seed", "domain", "optimiser", "peaks")
+ROW_SETTINGS = ("iterations", "contour", "seed", "domain", "optimiser", "peaks")
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ from .addresses import DEFAULT_PORT, DEFAULT_REPLY_PORT
 
 defaults = RenderSettings()
 #: the RenderSettings fields the command line sets (``render --like`` takes the others from the sidecar too)
-SETTING_OPTIONS = ("strength", "iterations", "seed", "domain", "optimiser", "device", "random_phase", "peaks")
+SETTING_OPTIONS = ("strength", "iterations", "contour", "seed", "domain", "optimiser", "device", "random_phase",
+                   "peaks")
 
 
 def _add_render_options(p: argparse.ArgumentParser) -> None:
@@ -36,8 +37,11 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strength", type=float,
                    help=f"0 keeps the content, 1 matches the style's statistics fully (default {defaults.strength})")
     p.add_argument("--iterations", type=int,
-                   help="optimiser iterations (default: the model's: 40 for kernel, 20 for random, 30 for "
-                        "auditory; more for auditory gives its converged texture, e.g. 300)")
+                   help="optimiser iterations (default: the model's: " + _model_iterations() + "; auditory with "
+                        "--iterations 300 --contour 0 gives its converged texture)")
+    p.add_argument("--contour", type=float,
+                   help="0..1: how far the render's loud and quiet moments are moved back to the content's "
+                        f"after the optimiser (default {defaults.contour}; 0: the optimiser's output as it is)")
     p.add_argument("--domain", choices=["auto", "waveform", "spectrogram"],
                    help=f"optimise samples directly, or the log-magnitude then Griffin-Lim (default {defaults.domain})")
     p.add_argument("--optimiser", choices=["lbfgs", "adam"], help=f"(default {defaults.optimiser})")
@@ -52,6 +56,11 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
                    help="spectrogram domain: start Griffin-Lim from random phase")
     p.add_argument("--device", help=f"auto, cpu or cuda (default {defaults.device})")
     _add_weights_options(p)
+
+
+def _model_iterations() -> str:
+    """Each model's default iteration count, for the help (read from the models themselves)."""
+    return ", ".join(f"{cls.default_iterations} for {name}" for name, cls in sorted(engine.MODELS.items()))
 
 
 def _add_weights_options(p: argparse.ArgumentParser) -> None:
@@ -202,6 +211,8 @@ def _add_batch_parser(sub) -> None:
     p.add_argument("--model", default=None, choices=sorted(engine.MODELS),
                    help=f"model for --style files (default {engine.DEFAULT_MODEL})")
     p.add_argument("--iterations", type=int, default=None, help="optimiser iterations (default: the model's)")
+    p.add_argument("--contour", type=float, default=defaults.contour,
+                   help="how far the content's loud and quiet moments are kept, 0..1 (default %(default)s)")
     p.add_argument("--seed", type=int, default=defaults.seed, help="(default %(default)s)")
     p.add_argument("--domain", choices=["auto", "waveform", "spectrogram"], default=defaults.domain)
     p.add_argument("--optimiser", choices=["lbfgs", "adam"], default=defaults.optimiser)
@@ -231,8 +242,8 @@ def _batch(args: argparse.Namespace) -> int:
         raise GramophoneError("--jobs must be at least 1", "bad_args")
     styles = [StyleChoice(preset=name) for name in args.preset] + ([StyleChoice(style=tuple(
         str(Path(f).resolve()) for f in args.style))] if args.style else [])
-    base = RenderSettings(iterations=args.iterations, seed=args.seed, domain=args.domain, optimiser=args.optimiser,
-                          device=args.device, peaks=args.peaks)
+    base = RenderSettings(iterations=args.iterations, contour=args.contour, seed=args.seed, domain=args.domain,
+                          optimiser=args.optimiser, device=args.device, peaks=args.peaks)
     planned = batch.plan(args.inputs, args.output_dir, styles, args.strength or [defaults.strength], base,
                          PresetStore(args.preset_dir), args.name, args.model,
                          str(Path(args.weights).resolve()) if args.weights else None, args.random_weights)

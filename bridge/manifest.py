@@ -9,7 +9,7 @@ back to the command line's options:
 ``preset``     a preset name, or
 ``style``      style audio file(s) (CSV: separated by ``;``), analysed with ``model``
 ``strength``   0-1
-``iterations``, ``seed``, ``domain``, ``optimiser``, ``peaks``, ``model``: as ``gramophone render``
+``iterations``, ``contour``, ``seed``, ``domain``, ``optimiser``, ``peaks``, ``model``: as ``gramophone render``
 ``output``     where to write, relative to ``-o`` (must stay inside it); default: the name template
 =============  ==============================================================================
 """
@@ -26,7 +26,8 @@ from ..engine.audio import READ_EXTENSIONS
 from ..engine.errors import GramophoneError
 
 MANIFEST_EXTENSIONS = (".csv", ".json")
-FIELDS = {"content": str, "preset": str, "style": list, "strength": float, "iterations": int, "seed": int,
+FIELDS = {"content": str, "preset": str, "style": list, "strength": float, "iterations": int, "contour": float,
+          "seed": int,
           "domain": str, "optimiser": str, "peaks": str, "model": str, "output": str}
 
 

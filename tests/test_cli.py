@@ -1,6 +1,8 @@
 """The command line: renders, the demo, info, and one-line errors without tracebacks."""
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -27,11 +29,25 @@ def test_two_styles_and_options(tmp_path, melody, rain):
     assert main(args) == 0
 
 
+def test_contour_option_reaches_the_render(tmp_path, melody, rain):
+    """``--contour 0`` turns the content-contour step off: a different file, recorded as such."""
+    content, style = write_wav(tmp_path / "c.wav", melody), write_wav(tmp_path / "s.wav", rain)
+    outs = {}
+    for contour in ("0", "0.4"):
+        out = tmp_path / f"o{contour}.wav"
+        assert main(["render", str(content), "--style", str(style), "-o", str(out), "--iterations", "3",
+                     "--contour", contour]) == 0
+        outs[contour] = read_audio(out)[0]
+        assert json.loads(Path(f"{out}.json").read_text())["settings"]["contour"] == float(contour)
+    assert not np.allclose(outs["0"], outs["0.4"])
+
+
 def test_user_errors_are_one_line_without_traceback(tmp_path, melody):
     content = write_wav(tmp_path / "c.wav", melody)
     cases = [["render", str(tmp_path / "missing.wav"), "--style", str(content), "-o", str(tmp_path / "o.wav")],
              ["render", str(content), "--style", str(content), "-o", str(content)],
              ["render", str(content), "--style", str(content), "-o", str(tmp_path / "o.wav"), "--strength", "2"],
+             ["render", str(content), "--style", str(content), "-o", str(tmp_path / "o.wav"), "--contour", "1.5"],
              ["render", str(content), "--style", str(content), "-o", str(tmp_path / "o.wav"), "--device", "cuda:7"],
              ["render", str(content), "-o", str(tmp_path / "o.wav")],  # no style: an argparse usage error
              ["render", str(content), "--style", str(content), "-o", str(tmp_path / "o.wav"), "--iterations", "x"]]
