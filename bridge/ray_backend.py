@@ -27,6 +27,7 @@ from typing import Any, Optional
 
 from ..engine.errors import GramophoneError
 from .jobs import Emit
+from .ray_progress import ProgressSink
 from .render_task import RenderTask, StyleCache, discard, publish
 from .workers import CANCEL_GRACE
 
@@ -75,7 +76,7 @@ class RayBackend:
         self._remote = ray.remote(_render_task).options(num_cpus=cpus_per_job, num_gpus=gpus_per_job,
                                                          max_retries=0)
         self._threads = cpus_per_job
-        self._sink = ray.remote(_ProgressSink).options(num_cpus=0).remote()
+        self._sink = ray.remote(ProgressSink).options(num_cpus=0).remote()
         self._styles: dict[tuple, Any] = {}  # style key -> ObjectRef of its statistics
         self._driver_cache = StyleCache()
         self._running: dict[Any, _Running] = {}
@@ -214,20 +215,6 @@ class RayBackend:
                 self.ray.cancel(r.ref, force=True)
             except Exception as exc:  # it may have finished in between
                 log.info("could not end the Ray task of job %r: %s", r.task.id, exc)
-
-
-class _ProgressSink:
-    """A tiny actor: tasks put progress events, the driver takes them all every tenth of a second."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple] = []
-
-    def put(self, event: tuple) -> None:
-        self.events.append(event)
-
-    def drain(self) -> list[tuple]:
-        events, self.events = self.events, []
-        return events
 
 
 def _render_task(task: RenderTask, style: dict, sink: Any, ship_audio: bool, threads: int) -> tuple:
