@@ -31,7 +31,7 @@ def test_ping_and_status(client):
 def test_render_round_trip(client, work, melody):
     out = work / "out.wav"
     client.send("/gramophone/render", "job1", str(work / "clip.wav"), "rain", str(out), "iterations", 3,
-                "strength", 0.7)
+                "strength", 0.7, "contour", 0.25)
     assert client.wait_for("/gramophone/queued") == ["job1", 0]
     done = client.wait_for("/gramophone/done", timeout=60)
     assert done[:2] == ["job1", str(out)] and done[2] > 0
@@ -41,6 +41,7 @@ def test_render_round_trip(client, work, melody):
     assert sr == SR and data.shape == melody.shape
     record = json.loads((work / "out.wav.json").read_text())  # the sidecar names the preset
     assert record["style"]["preset"] == "rain" and record["settings"]["strength"] == pytest.approx(0.7)
+    assert record["settings"]["contour"] == pytest.approx(0.25)
 
 
 def test_int_ids_come_back_as_ints(client, work):
@@ -136,6 +137,7 @@ def test_progress_at_least_once_a_second(client, work, tmp_path):
     (["j", "CLIP", "no such preset", "OUT"], "no_preset"),
     (["j", "CLIP", "rain", "OUT", "strength", 3.0], "bad_parameter"),
     (["j", "CLIP", "rain", "OUT", "iterations", 0], "bad_parameter"),
+    (["j", "CLIP", "rain", "OUT", "contour", 1.5], "bad_parameter"),
     (["j", "CLIP", "rain", "OUT", "domain", "mel"], "bad_parameter"),
     (["j", "CLIP", "rain", "OUT", "peaks", "loud"], "bad_parameter"),
     (["j", "CLIP", "rain", "OUT", "colour", "red"], "bad_args"),
