@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.frontier import at_strength
 from bench.pairs import all_pairs
 from gramophone.engine import RenderSettings, analyse_style, get_model, render
 
@@ -35,9 +36,10 @@ def main() -> None:
         model = get_model()
         stats = analyse_style([(pair.style, pair.style_rate)], model)
         clips = [("content", pair.content, pair.content_rate), ("style", pair.style, pair.style_rate)]
-        for strength in (0.5, 1.0):
-            out = render(pair.content, pair.content_rate, model, stats, RenderSettings(strength=strength))
-            clips.append((f"strength {strength:g}", out, pair.content_rate))
+        full = render(pair.content, pair.content_rate, model, stats, RenderSettings(match_loudness=False))
+        for strength in (0.5, 1.0):  # what render(strength=...) returns, from the one render
+            clips.append((f"strength {strength:g}", at_strength(pair.content, full, strength, pair.content_rate),
+                          pair.content_rate))
         for ax, (label, clip, rate) in zip(row, clips):
             ax.specgram(np.mean(clip, axis=0), NFFT=1024, Fs=rate, noverlap=768, cmap="magma", vmin=-130, vmax=-20)
             ax.set_title(f"{pair.name}: {label}", fontsize=8)
