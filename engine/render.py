@@ -18,9 +18,10 @@ content's length, rate and channel count out. The steps:
    spectrogram domain each bin is also held under the louder of the content and the style
    (:func:`overshoot`). After the optimiser, the render's coarse energy contour (octave bands,
    frame by frame) is moved ``contour`` of the way back to the content's, in both domains
-   (:func:`engine.envelope.follow_contour`); in the spectrogram domain the long-term spectrum
-   is then brought to the style's (:mod:`engine.envelope`), and Griffin-Lim starts from the
-   content's phase except where the render added energy (:func:`_starting_phase`).
+   (:func:`engine.envelope.follow_contour`), then the long-term spectrum is brought to the
+   style's where the model's statistics hold it (:mod:`engine.envelope`; in the waveform domain
+   both as gains on the output's STFT). In the spectrogram domain Griffin-Lim then starts from
+   the content's phase except where the render added energy (:func:`_starting_phase`).
 4. Every chunk is optimised toward the style itself. ``strength`` s then morphs the content
    into that full render (:func:`engine.strength.morph`: log-magnitudes interpolated, the phase
    of the linear mix), so s = 0 is the content bit for bit, s = 1 the full render, and every
@@ -43,7 +44,7 @@ import numpy as np
 import torch
 
 from .audio import check_clip, match_loudness, resample, rms, round_trip_response
-from .envelope import contour_gains, follow_contour, match_envelope
+from .envelope import follow_contour, match_envelope
 from .errors import GramophoneError
 from .models import Stats, TextureModel
 from .progress import CancelToken, ProgressCallback, check_cancel
@@ -78,8 +79,8 @@ class RenderSettings:
     #: Adam's step relative to the parameters' RMS; None picks :data:`DEFAULT_ADAM_RATE`.
     learning_rate: Optional[float] = None
     griffin_lim_iterations: int = 16
-    #: Spectrogram domain: bring the render's long-term spectrum to the style's after the
-    #: optimiser (:mod:`engine.envelope`), where the model's statistics hold it.
+    #: Bring the render's long-term spectrum to the style's after the optimiser
+    #: (:mod:`engine.envelope`), where the model's statistics hold it (:meth:`TextureModel.style_power`).
     envelope: bool = True
     #: How far (0..1, in dB) the render's coarse energy contour is moved back to the content's
     #: after the optimiser (:func:`engine.envelope.follow_contour`): the content's syllables,
@@ -286,10 +287,13 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
         content_spec = stft(x0p, cfg)
         if settings.domain == "waveform":
             y = torch.cat([signal(param[c:c + 1], c) for c in range(param.shape[0])])
-            if settings.contour > 0:  # the same gains, applied to the output's own spectrogram
+            target_power = model.style_power(style) if settings.envelope else None
+            if settings.contour > 0 or target_power is not None:  # the same steps, as gains on its STFT
                 spec = stft(y, cfg)
-                gains = contour_gains(spec.abs(), content_spec.abs(), settings.contour, model.sample_rate)
-                y = istft(spec * gains, cfg, padded)
+                magnitude = follow_contour(spec.abs(), content_spec.abs(), settings.contour, model.sample_rate)
+                if target_power is not None:
+                    magnitude = match_envelope(magnitude, target_power)
+                y = istft(spec * (magnitude / spec.abs().clamp_min(1e-20)), cfg, padded)
         else:
             magnitude = model.magnitude_from_features(param.detach()[..., margin:param.shape[-1] - margin])
             magnitude = follow_contour(magnitude, content_spec.abs(), settings.contour, model.sample_rate)

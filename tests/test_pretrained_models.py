@@ -51,7 +51,7 @@ def test_soundnet_loads_a_checkpoint_and_gives_eight_grams(tmp_path):
     path = checkpoint(tmp_path, SoundNet8())
     model = get_model("soundnet", weights_path=path)
     stats = analyse_style([(synth.rain(SR, 2.0), SR)], model)
-    assert sorted(stats) == [f"gram{i}" for i in range(1, 9)]
+    assert sorted(stats) == [f"gram{i}" for i in range(1, 9)] + ["power"]  # and the long-term spectrum
     assert stats["gram1"].shape == (16, 16) and stats["gram8"].shape == (1000, 1000)
 
 

@@ -18,7 +18,8 @@ class GramStatistics:
         raise NotImplementedError
 
     def statistics(self, segments: Sequence[torch.Tensor]) -> Stats:
-        return self.pooled(segments, lambda s: {f"gram{i + 1}": g for i, g in enumerate(self.grams(s))})  # type: ignore
+        grams = self.pooled(segments, lambda s: {f"gram{i + 1}": g for i, g in enumerate(self.grams(s))})  # type: ignore
+        return {**grams, "power": self.long_term_power(segments)}  # type: ignore[attr-defined]
 
     def blend(self, parts: Sequence[tuple[float, Stats]]) -> Stats:
         return weighted_average(parts)

@@ -17,7 +17,7 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from .base import Stats, TextureModel
+from .base import Stats, TextureModel, weighted_average
 
 
 class RandomNetModel(TextureModel):
@@ -55,10 +55,11 @@ class RandomNetModel(TextureModel):
         total = sum(counts)
         # G = Σ (n/total)·F Fᵀ/n = Σ F Fᵀ / total, so the factor is all feature columns / √total
         factor = torch.cat([self.features(s) for s in usable], 1) / total ** 0.5
-        return {"factor": self._truncate(factor)}
+        return {"factor": self._truncate(factor), "power": self.long_term_power(usable)}
 
     def blend(self, parts: Sequence[tuple[float, Stats]]) -> Stats:
-        return {"factor": self._truncate(torch.cat([w ** 0.5 * s["factor"] for w, s in parts], 1))}
+        power = weighted_average([(w, {k: v for k, v in s.items() if k == "power"}) for w, s in parts])
+        return {"factor": self._truncate(torch.cat([w ** 0.5 * s["factor"] for w, s in parts], 1)), **power}
 
     def _truncate(self, factor: torch.Tensor) -> torch.Tensor:
         """Keep the top ``rank`` principal directions of ``factor·factorᵀ``."""
