@@ -37,6 +37,8 @@ from bench.pairs import all_pairs
 from gramophone.engine import RenderSettings, analyse_style, get_model, render
 from gramophone.engine.loudness import match_loudness
 from gramophone.engine.metrics import content_kept, high_band_level, style_gain
+from gramophone.engine.models import MODELS
+from gramophone.engine.models.weights import PretrainedMixin
 from gramophone.engine.strength import morph
 
 BUDGETS = (10, 30, 100, 300)
@@ -138,6 +140,8 @@ def main() -> None:
     parser.add_argument("--no-paper", action="store_true",
                         help="do not run missing paper sweeps: judge the models alone on those pairs")
     parser.add_argument("--paper-only", action="store_true", help="only compute (and cache) the paper sweeps")
+    parser.add_argument("--random-weights", action="store_true",
+                        help="vgg19/soundnet with seeded random weights (no pretrained file is shipped)")
     args = parser.parse_args()
 
     pairs = all_pairs(args.seconds)
@@ -158,7 +162,7 @@ def main() -> None:
         style_hf = high_band_level(s, srate)
         models = {}
         for name in args.models:
-            model = get_model(name)
+            model = get_model(name, **({"weights": "random"} if args.random_weights and issubclass(MODELS[name], PretrainedMixin) else {}))
             stats = analyse_style([(s, srate)], model)
             t = time.perf_counter()
             full = render(c, rate, model, stats, RenderSettings(match_loudness=False))
