@@ -148,7 +148,7 @@ def test_waveform_models_take_on_the_style_spectrum(melody, rain):
     render matches it after the optimiser, as the kernel model's spectrogram renders do."""
     from gramophone.engine.models import get_model
 
-    model = get_model("random", filters=256)
+    model = get_model("random", filters=256, sample_rate=SR)  # measured: loose 3.9 dB off, matched 0.1
     stats = analyse_style([(rain, SR)], model)
     assert stats["power"].shape == (model.stft.bins,)
     matched = render(melody, SR, model, stats, RenderSettings(iterations=8))
