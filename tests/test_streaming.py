@@ -110,7 +110,8 @@ def test_real_48k_render_has_no_clicks_or_level_steps(tmp_path, kernel_model):
     path = write_wav(tmp_path / "tone.wav", content, sr)
     render_file(path, tmp_path / "out.wav", kernel_model, style, CHUNKED)
     out, _ = read_audio(tmp_path / "out.wav")
-    assert abs(rms(out) / rms(content) - 1) < 0.01
+    # the content's level, or as loud as the limiter's budget allows (then peaks reach the ceiling)
+    assert abs(rms(out) / rms(content) - 1) < 0.01 or (rms(out) < rms(content) and np.abs(out).max() > 0.98 * PEAK_CEILING)
 
     fade = int(CHUNKED.crossfade_seconds * sr)
     spans = streaming.chunk_spans(content.shape[1], streaming.chunk_frames(CHUNKED, sr), fade)

@@ -14,8 +14,8 @@ Analysis is at 44.1 kHz (n_fft 2048, hop 512: 46 ms windows every 12 ms), not th
 22.05 kHz, so the texture reaches 20 kHz. Measured on the 21 benchmark pairs (strength 1, with
 the spectrum step): 22.05 kHz 0.18 / 0.70 (style gain / content kept), style rising with
 strength on 18; 44.1 kHz with hop 1024, 0.25 / 0.76 on 20 (piano -> water's modulation fell at
-1: the optimiser left flutter between 23 ms frames); hop 512, 0.26 / 0.75 on 21, at 1.5x the
-time. Statistics also hold the style's long-term spectrum (``power``, see
+1: the optimiser left flutter between 23 ms frames); hop 512, 0.26 / 0.75 on 21, at about twice the
+time (10 s mono: 52 s against 27 s). Statistics also hold the style's long-term spectrum (``power``, see
 :meth:`TextureModel.long_term_power`), which the Gram loss leaves loose. The paper's own
 configuration is ``bench/paper.py``; presets record their parameters, so older ones keep theirs.
 """
