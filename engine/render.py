@@ -285,21 +285,20 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
 
     with torch.no_grad():
         content_spec = stft(x0p, cfg)
+        target_power = model.style_power(style) if settings.envelope else None
+
+        def finish(magnitude: torch.Tensor) -> torch.Tensor:
+            """The content's coarse contour back, then the style's long-term spectrum (:mod:`engine.envelope`)."""
+            magnitude = follow_contour(magnitude, content_spec.abs(), settings.contour, model.sample_rate)
+            return magnitude if target_power is None else match_envelope(magnitude, target_power)
+
         if settings.domain == "waveform":
             y = torch.cat([signal(param[c:c + 1], c) for c in range(param.shape[0])])
-            target_power = model.style_power(style) if settings.envelope else None
             if settings.contour > 0 or target_power is not None:  # the same steps, as gains on its STFT
                 spec = stft(y, cfg)
-                magnitude = follow_contour(spec.abs(), content_spec.abs(), settings.contour, model.sample_rate)
-                if target_power is not None:
-                    magnitude = match_envelope(magnitude, target_power)
-                y = istft(spec * (magnitude / spec.abs().clamp_min(1e-20)), cfg, padded)
+                y = istft(spec * (finish(spec.abs()) / spec.abs().clamp_min(1e-20)), cfg, padded)
         else:
-            magnitude = model.magnitude_from_features(param.detach()[..., margin:param.shape[-1] - margin])
-            magnitude = follow_contour(magnitude, content_spec.abs(), settings.contour, model.sample_rate)
-            target_power = model.style_power(style) if settings.envelope else None
-            if target_power is not None:
-                magnitude = match_envelope(magnitude, target_power)
+            magnitude = finish(model.magnitude_from_features(param.detach()[..., margin:param.shape[-1] - margin]))
             phase = None if settings.random_phase else _starting_phase(content_spec, magnitude, gen)
             y = griffin_lim(magnitude, cfg, padded, settings.griffin_lim_iterations, phase, generator=gen)
         return _keep_level(y[:, :length], x0) - x0

@@ -67,8 +67,8 @@ class RandomNetModel(TextureModel):
         return {"factor": self._truncate(factor), "power": self.long_term_power(usable)}
 
     def blend(self, parts: Sequence[tuple[float, Stats]]) -> Stats:
-        power = weighted_average([(w, {k: v for k, v in s.items() if k == "power"}) for w, s in parts])
-        return {"factor": self._truncate(torch.cat([w ** 0.5 * s["factor"] for w, s in parts], 1)), **power}
+        others = weighted_average([(w, {k: v for k, v in s.items() if k != "factor"}) for w, s in parts])
+        return {**others, "factor": self._truncate(torch.cat([w ** 0.5 * s["factor"] for w, s in parts], 1))}
 
     def _truncate(self, factor: torch.Tensor) -> torch.Tensor:
         """Keep the top ``rank`` principal directions of ``factor·factorᵀ``."""
