@@ -177,3 +177,137 @@ def style_distance(output: np.ndarray, style: np.ndarray, content: np.ndarray, s
 def content_preservation(output: np.ndarray, content: np.ndarray, sample_rate: int) -> float:
     """Alias of :func:`content_kept` (the name earlier benchmarks used)."""
     return content_kept(output, content, sample_rate)
+
+
+# --- Pitch: whether the content's notes and intonation survive -------------------------------
+#
+# Neither the style nor the content measure above hears pitch: a vocoder (the style as carrier,
+# the content's band envelopes as modulator) keeps the content's contour and scores well on both
+# while every note is gone. Two pitch measures, each independent of the other:
+#
+# * :func:`pitch_kept`: per frame, the correlation of the output's 12-bin chroma of *spectral
+#   peaks* with the content's. Peaks, not energy: each log-frequency bin's level is taken in dB
+#   above the median of the octave around it, so a texture's noise floor (rain under a piano)
+#   does not hide the partials that stand out of it, and a texture's broad spectrum counts for
+#   nothing. Frames are weighted by how pitched the content is there (its own peak salience).
+# * :func:`f0_kept`: for monophonic content, the share of the content's voiced frames (YIN,
+#   de Cheveigné & Kawahara 2002) in which the output's YIN f0 lies within a semitone of the
+#   content's: periodicity in the waveform, not peaks in a spectrum.
+
+#: Pitch analysis: 22.05 kHz, 372 ms windows (resolves semitones from about C3 up), 46 ms hop.
+PITCH_RATE, PITCH_N_FFT, PITCH_HOP = 22_050, 8192, 1024
+#: The log-frequency axis: 3 bins a semitone from C2 (65.4 Hz) over 6 octaves (to C8).
+BINS_PER_SEMITONE, PITCH_LOW_HZ, PITCH_OCTAVES = 3, 65.406, 6
+#: Frames more than this (dB) under the content's loudest are silence, not notes.
+PITCH_GATE_DB = -40.0
+
+
+def _mono_at(clip: np.ndarray, sample_rate: int, rate: int) -> np.ndarray:
+    return resample(np.mean(clip, axis=0, keepdims=True).astype(np.float32), sample_rate, rate)[0]
+
+
+def log_frequency_filterbank(rate: int = PITCH_RATE, n_fft: int = PITCH_N_FFT) -> np.ndarray:
+    """Triangular filters ``[bins, n_fft/2+1]`` centred on a 1/3-semitone grid from
+    :data:`PITCH_LOW_HZ`; each at least one STFT bin wide (an interpolation where the grid is
+    finer than the STFT)."""
+    per_octave = 12 * BINS_PER_SEMITONE
+    centres = PITCH_LOW_HZ * 2.0 ** (np.arange(PITCH_OCTAVES * per_octave) / per_octave)
+    freqs = np.fft.rfftfreq(n_fft, 1 / rate)
+    width = np.maximum(centres * (2 ** (1 / per_octave) - 1), rate / n_fft)
+    weights = np.maximum(0.0, 1 - np.abs(freqs[None, :] - centres[:, None]) / width[:, None])
+    return weights / weights.sum(1, keepdims=True)
+
+
+def peak_salience(clip: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """Spectral peaks on the log-frequency axis: each bin's level in dB above the median of the
+    octave around it, at least 0 ``[bins, frames]``; and each frame's level in dB ``[frames]``."""
+    x = _mono_at(clip, sample_rate, PITCH_RATE)
+    x = np.pad(x, (PITCH_N_FFT // 2, PITCH_N_FFT // 2))
+    frames = np.lib.stride_tricks.sliding_window_view(x, PITCH_N_FFT)[::PITCH_HOP] * np.hanning(PITCH_N_FFT)
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
+    level = 10 * np.log10(power.sum(1) + _FLOOR)
+    db = 10 * np.log10(log_frequency_filterbank() @ power.T + _FLOOR)
+    half = 6 * BINS_PER_SEMITONE  # half an octave each side
+    padded = np.pad(db, ((half, half), (0, 0)), mode="edge")
+    floor = np.median(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1, axis=0), axis=-1)
+    return np.maximum(db - floor, 0.0), level
+
+
+def peak_chroma(salience: np.ndarray) -> np.ndarray:
+    """12-bin chroma ``[12, frames]`` of :func:`peak_salience` (C first), octaves and the
+    three bins of each semitone summed."""
+    bins, frames = salience.shape
+    return salience.reshape(PITCH_OCTAVES, 12, BINS_PER_SEMITONE, frames).sum((0, 2))
+
+
+def pitch_kept(output: np.ndarray, content: np.ndarray, sample_rate: int,
+               content_rate: int | None = None) -> float:
+    """Correlation (−1..1) of the output's peak chroma with the content's, frame by frame,
+    averaged with each frame weighted by the content's peak salience (how pitched it is there);
+    frames :data:`PITCH_GATE_DB` under the content's loudest are left out."""
+    c_sal, c_level = peak_salience(content, content_rate or sample_rate)
+    o_sal, _ = peak_salience(output, sample_rate)
+    n = min(c_sal.shape[1], o_sal.shape[1])
+    a, b = peak_chroma(c_sal[:, :n]), peak_chroma(o_sal[:, :n])
+    weight = c_sal[:, :n].mean(0) * (c_level[:n] > c_level.max() + PITCH_GATE_DB)
+    a, b = a - a.mean(0), b - b.mean(0)
+    corr = (a * b).sum(0) / (np.sqrt((a * a).sum(0) * (b * b).sum(0)) + 1e-12)
+    return float((corr * weight).sum() / weight.sum()) if weight.sum() > 0 else 0.0
+
+
+#: YIN: 46 ms windows at 22.05 kHz every 11.6 ms, f0 from 60 Hz to 1 kHz.
+YIN_WINDOW, YIN_HOP, YIN_LOW_HZ, YIN_HIGH_HZ = 1024, 256, 60.0, 1000.0
+#: A content frame is voiced where YIN's normalised difference dips under this.
+YIN_THRESHOLD = 0.15
+
+
+def yin(clip: np.ndarray, sample_rate: int, threshold: float = YIN_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
+    """YIN f0 (Hz) and aperiodicity (the normalised difference at the chosen lag, 0 = periodic)
+    per frame of the mono mix. The lag is the first dip under ``threshold``, else the deepest."""
+    x = _mono_at(clip, sample_rate, PITCH_RATE).astype(np.float64)
+    lo, hi = int(PITCH_RATE / YIN_HIGH_HZ), int(PITCH_RATE / YIN_LOW_HZ)
+    span = YIN_WINDOW + hi + 1
+    x = np.pad(x, (0, max(0, span - len(x))))
+    frames = np.lib.stride_tricks.sliding_window_view(x, span)[::YIN_HOP]
+    size = 1 << int(np.ceil(np.log2(2 * span)))
+    spec_full = np.fft.rfft(frames, size)
+    spec_head = np.fft.rfft(frames[:, :YIN_WINDOW], size)
+    corr = np.fft.irfft(np.conj(spec_head) * spec_full, size)[:, :hi + 1]  # r(tau) = sum_j x_j x_{j+tau}
+    energy = np.concatenate([np.zeros((len(frames), 1)), np.cumsum(frames ** 2, 1)], 1)
+    taus = np.arange(hi + 1)
+    shifted = energy[:, taus + YIN_WINDOW] - energy[:, taus]  # energy of each lagged window
+    diff = np.maximum(shifted[:, :1] + shifted - 2 * corr, 0.0)
+    cumulative = np.cumsum(diff[:, 1:], 1) / np.arange(1, hi + 1)
+    cmnd = np.ones_like(diff)
+    cmnd[:, 1:] = diff[:, 1:] / np.maximum(cumulative, 1e-12)
+    band = cmnd[:, lo:hi]
+    below = band < threshold
+    first = np.where(below.any(1), below.argmax(1), band.argmin(1))
+    # walk from the first dip under the threshold down to its local minimum
+    for _ in range(8):
+        step = (first + 1 < band.shape[1]) & (band[np.arange(len(band)), np.minimum(first + 1, band.shape[1] - 1)]
+                                              < band[np.arange(len(band)), first])
+        first = first + step
+    tau = first + lo
+    rows = np.arange(len(band))
+    left, mid, right = cmnd[rows, tau - 1], cmnd[rows, tau], cmnd[rows, np.minimum(tau + 1, hi)]
+    denom = left - 2 * mid + right
+    shift = np.where(np.abs(denom) > 1e-12, 0.5 * (left - right) / np.where(denom == 0, 1, denom), 0.0)
+    return PITCH_RATE / (tau + np.clip(shift, -1, 1)), mid
+
+
+def f0_kept(output: np.ndarray, content: np.ndarray, sample_rate: int, content_rate: int | None = None) -> float:
+    """Share (0..1) of the content's voiced frames in which the output's f0 is within a
+    semitone of the content's (monophonic content; YIN on both). Voiced: periodic (YIN under
+    :data:`YIN_THRESHOLD`) and within :data:`PITCH_GATE_DB` of the loudest frame."""
+    c_rate = content_rate or sample_rate
+    f_c, ap_c = yin(content, c_rate)
+    f_o, _ = yin(output, sample_rate, threshold=2 * YIN_THRESHOLD)
+    x = _mono_at(content, c_rate, PITCH_RATE)
+    x = np.pad(x, (0, max(0, len(f_c) * YIN_HOP + YIN_WINDOW - len(x))))
+    level = 10 * np.log10(np.lib.stride_tricks.sliding_window_view(x, YIN_WINDOW)[::YIN_HOP][:len(f_c)].var(1) + _FLOOR)
+    n = min(len(f_c), len(f_o), len(level))
+    voiced = (ap_c[:n] < YIN_THRESHOLD) & (level[:n] > level.max() + PITCH_GATE_DB)
+    if not voiced.any():
+        return float("nan")
+    return float(np.mean(np.abs(12 * np.log2(f_o[:n][voiced] / f_c[:n][voiced])) < 1.0))
