@@ -21,18 +21,23 @@ configuration is ``bench/paper.py``; presets record their parameters, so older o
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
 
-from .base import Stats, TextureModel, weighted_average
+from .base import Stats, TextureModel, stft_bins, weighted_average
 
 
 class RandomNetModel(TextureModel):
     name = "random"
     defaults = {"sample_rate": 44_100, "n_fft": 2048, "hop": 512, "width": 11, "filters": 4096, "seed": 0,
                 "rank": 256}
+
+    @classmethod
+    def max_statistic_elements(cls, params: Mapping[str, Any]) -> int:
+        """``factor``: ``filters`` x at most ``rank`` columns; ``power``: one value per bin."""
+        return max(int(params["filters"]) * int(params["rank"]), stft_bins(params))
 
     def __init__(self, **params) -> None:
         super().__init__(**params)

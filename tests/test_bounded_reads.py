@@ -1,0 +1,139 @@
+"""Every read from outside is bounded before it allocates (issue #24): a hostile file is refused
+with its error code in under 100 ms and under 50 MB of extra memory, measured in a child process
+(its peak resident memory, VmHWM, after the call against before it, once imports are done)."""
+import io
+import json
+import struct
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+MAX_SECONDS = 0.1
+MAX_EXTRA_MB = 50
+
+CHILD = r'''
+import json, time
+from gramophone.engine.errors import GramophoneError
+{imports}
+
+def hwm_mb():
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmHWM:"))
+
+def attempt():
+    try:
+        {call}
+    except GramophoneError as exc:
+        return exc.code
+    return None
+
+{warm}
+before = hwm_mb()
+started = time.perf_counter()
+code = attempt()
+print(json.dumps({{"code": code, "seconds": time.perf_counter() - started, "extra_mb": hwm_mb() - before}}))
+'''
+
+
+def measure(call: str, imports: str = "", warm: str = "") -> dict:
+    """Run ``call`` in a fresh Python (after ``imports`` and a ``warm`` statement that loads what
+    the call would load lazily) and return its error code, seconds and extra peak memory."""
+    script = CHILD.format(imports=imports, call=call, warm=warm)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def assert_refused(result: dict, code: str) -> None:
+    assert result["code"] == code, result
+    assert result["seconds"] < MAX_SECONDS, result
+    assert result["extra_mb"] < MAX_EXTRA_MB, result
+
+
+# ---- presets ----
+
+GIGABYTES_OF_FRAMES = (1025, 786_432)  # float32: 3.2 GB, what the issue's hostile preset declared
+
+
+def npy_header(shape, descr="<f4") -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": descr, "fortran_order": False, "shape": tuple(shape)})
+    return buf.getvalue()
+
+
+def kernel_metadata(shape) -> bytes:
+    return json.dumps({"format": "gramophone-preset", "format_version": 2, "engine_version": "0.2.0",
+                       "name": "bomb", "description": "", "model": "kernel", "params": {}, "sources": [],
+                       "created": "", "arrays": {"frames": {"dtype": "<f4", "shape": list(shape)}},
+                       "stats_sha256": "0" * 64}).encode()
+
+
+def write_preset(path, shape, frames_data: bytes, compression=zipfile.ZIP_DEFLATED):
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("preset.json", kernel_metadata(shape))
+        z.writestr("frames.npy", npy_header(shape) + frames_data, compress_type=compression)
+    return path
+
+
+def declare_size(path, name: str, size: int):
+    """Patch the uncompressed size the zip declares for ``name`` (local header and central directory)."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        struct.pack_into("<I", data, z.getinfo(name).header_offset + 22, size)
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        if data[at + 46: at + 46 + len(name)] == name.encode():
+            struct.pack_into("<I", data, at + 24, size)
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def zip_bomb(path):
+    """The issue's file: frames.npy, deflated zeros, declaring 3.2 GB (only 1 MiB of them is there)."""
+    write_preset(path, GIGABYTES_OF_FRAMES, bytes(1 << 20))
+    return declare_size(path, "frames.npy", len(npy_header(GIGABYTES_OF_FRAMES)) + 1025 * 786_432 * 4)
+
+
+def header_lies(path):
+    """A stored (uncompressed) frames.npy of 1 MiB whose header declares 3.2 GB."""
+    return write_preset(path, GIGABYTES_OF_FRAMES, bytes(1 << 20), zipfile.ZIP_STORED)
+
+
+def honest_bomb(path):
+    """64 MB of zeros, deflated to 64 KB: within the kernel's bound, but expanding 1000-fold."""
+    shape = (1025, 16_384)
+    return write_preset(path, shape, bytes(1025 * 16_384 * 4))
+
+
+def many_entries(path):
+    """A zip listing 5000 entries: zipfile would build an object for each before any check."""
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("preset.json", kernel_metadata((1, 1)))
+        for i in range(5000):
+            z.writestr(f"{i}.npy", b"")
+    return path
+
+
+WARM_PRESET = "preset_format.read_metadata(SHIPPED)"
+PRESET_IMPORTS = ("from gramophone.engine import preset_format\n"
+                  "from gramophone.engine.preset_store import default_shipped_dir\n"
+                  "SHIPPED = default_shipped_dir() / 'rain.gpreset'")
+
+
+@pytest.mark.parametrize("build", [zip_bomb, header_lies, honest_bomb, many_entries])
+def test_a_hostile_preset_is_refused_before_it_is_read(tmp_path, build):
+    path = build(tmp_path / "bomb.gpreset")
+    result = measure(f"preset_format.load({str(path)!r})", PRESET_IMPORTS, WARM_PRESET)
+    assert_refused(result, "bad_preset")
+
+
+def test_the_shipped_presets_still_load():
+    from gramophone.engine import preset_format
+    from gramophone.engine.preset_store import default_shipped_dir
+
+    for path in sorted(default_shipped_dir().glob("*.gpreset")):
+        assert preset_format.load(path).stats["frames"].shape[0] == 1025
