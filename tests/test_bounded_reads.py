@@ -137,3 +137,44 @@ def test_the_shipped_presets_still_load():
 
     for path in sorted(default_shipped_dir().glob("*.gpreset")):
         assert preset_format.load(path).stats["frames"].shape[0] == 1025
+
+
+# ---- sidecars (render --like) and batch manifests ----
+
+def huge_sidecar(path):
+    """A 100 MB sidecar: one string of 100 MB."""
+    path.write_bytes(b'{"format": "gramophone-render", "pad": "' + b"x" * 100_000_000 + b'"}')
+    return path
+
+
+def nested_sidecar(path):
+    """200 KB of brackets nested 100 000 deep: Python's parser gives up with RecursionError."""
+    path.write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    return path
+
+
+@pytest.mark.parametrize("build", [huge_sidecar, nested_sidecar])
+def test_a_hostile_sidecar_is_refused_before_it_is_parsed(tmp_path, build):
+    path = build(tmp_path / "out.wav.json")
+    result = measure(f"sidecar.read({str(path)!r})", "from gramophone.engine import sidecar")
+    assert_refused(result, "bad_sidecar")
+
+
+def huge_manifest(path):
+    """A 50 MB CSV manifest."""
+    path.write_bytes(b"content,strength\n" + b"loops/kick.wav,0.5\n" * 2_800_000)
+    return path
+
+
+def many_rows(path):
+    """A JSON manifest of 900 KB holding 300 000 (empty) items."""
+    path.write_bytes(b"[" + b",".join([b"{}"] * 300_000) + b"]")
+    return path
+
+
+@pytest.mark.parametrize("build, name", [(huge_manifest, "jobs.csv"), (many_rows, "jobs.json")])
+def test_a_hostile_manifest_is_refused_before_it_is_parsed(tmp_path, build, name):
+    path = build(tmp_path / name)
+    result = measure(f"manifest.read_manifest(Path({str(path)!r}))",
+                     "from pathlib import Path\nfrom gramophone.bridge import manifest")
+    assert_refused(result, "bad_manifest")
