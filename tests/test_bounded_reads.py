@@ -178,3 +178,38 @@ def test_a_hostile_manifest_is_refused_before_it_is_parsed(tmp_path, build, name
     result = measure(f"manifest.read_manifest(Path({str(path)!r}))",
                      "from pathlib import Path\nfrom gramophone.bridge import manifest")
     assert_refused(result, "bad_manifest")
+
+
+# ---- audio headers ----
+
+def lying_wav(path):
+    """An 8 KB float WAV whose data chunk declares 4 GB: 2^29 stereo frames."""
+    import soundfile as sf
+
+    sf.write(str(path), np.zeros((1000, 2), np.float32), 44_100, subtype="FLOAT")
+    data = bytearray(path.read_bytes())
+    at = data.find(b"data")
+    struct.pack_into("<I", data, at + 4, 0xFFFFFFF0)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_an_audio_header_that_declares_more_than_the_file_holds_is_refused(tmp_path):
+    import soundfile as sf
+
+    path = lying_wav(tmp_path / "liar.wav")
+    sf.write(str(tmp_path / "ok.wav"), np.zeros((1000, 2), np.float32), 44_100, subtype="FLOAT")
+    result = measure(f"audio_io.read_audio({str(path)!r})", "from gramophone.engine import audio_io",
+                     f"audio_io.read_audio({str(tmp_path / 'ok.wav')!r})")
+    assert_refused(result, "not_audio")
+
+
+@pytest.mark.parametrize("ext", [".wav", ".flac", ".aiff"])
+def test_silence_in_every_format_still_reads(tmp_path, ext):
+    """Digital silence compresses best (FLAC: 548 samples per byte); it must stay readable."""
+    import soundfile as sf
+    from gramophone.engine.audio_io import read_audio
+
+    path = tmp_path / f"quiet{ext}"
+    sf.write(str(path), np.zeros((48_000 * 20, 2), np.float32), 48_000, subtype="PCM_16")
+    assert read_audio(path)[0].shape == (2, 48_000 * 20)
