@@ -52,7 +52,9 @@ MAX_MANIFEST_ROWS = 100_000
 MAX_SAMPLES_PER_BYTE_PCM = 8
 MAX_SAMPLES_PER_BYTE_COMPRESSED = 4096
 
-# ---- OSC (bridge/addresses.py, bridge/dispatch.py) ----
+# ---- OSC (bridge/osc_transport.py, bridge/addresses.py, bridge/dispatch.py) ----
+#: Bytes read per datagram: the largest a UDP datagram can be (longer ones cannot arrive).
+MAX_OSC_PACKET = 65_536
 #: Arguments in one message: the longest request (render with every option) has 22.
 MAX_OSC_ARGS = 64
 #: Characters in one string argument or address: a path is at most 4096 bytes on Linux.

@@ -213,3 +213,64 @@ def test_silence_in_every_format_still_reads(tmp_path, ext):
     path = tmp_path / f"quiet{ext}"
     sf.write(str(path), np.zeros((48_000 * 20, 2), np.float32), 48_000, subtype="PCM_16")
     assert read_audio(path)[0].shape == (2, 48_000 * 20)
+
+
+# ---- OSC ----
+
+OSC_IMPORTS = '''
+from gramophone.bridge import addresses as A
+from gramophone.bridge.dispatch import Dispatcher, Route
+
+codes = []
+dispatcher = Dispatcher({path: Route(lambda sender, args: None) for path in A.BY_PATH},
+                        lambda sender, error_id, code, message: codes.append((code, len(str(error_id)), message)))
+
+def deliver(data):
+    codes.clear()
+    dispatcher.packet(data, ("127.0.0.1", 9))
+    if codes:
+        raise GramophoneError(codes[0][2], codes[0][0])
+'''
+
+
+def osc_message(address: str, *args) -> bytes:
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    builder = OscMessageBuilder(address)
+    for a in args:
+        builder.add_arg(a)
+    return builder.build().dgram
+
+
+def many_arguments():
+    return osc_message("/gramophone/render", *range(12_000)), "bad_args"
+
+
+def long_string():
+    return osc_message("/gramophone/preset/show", "x" * 60_000), "bad_args"
+
+
+def long_address():
+    return osc_message("/gramophone/" + "x" * 60_000), "bad_args"
+
+
+def many_messages():
+    """A bundle of 2000 status requests: each would cause a reply."""
+    from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    bundle = OscBundleBuilder(IMMEDIATELY)
+    for _ in range(2000):
+        bundle.add_content(OscMessageBuilder("/gramophone/status").build())
+    return bundle.build().dgram, "malformed"
+
+
+@pytest.mark.parametrize("build", [many_arguments, long_string, long_address, many_messages])
+def test_an_oversized_osc_packet_is_refused_with_a_short_reply(tmp_path, build):
+    packet, code = build()
+    assert len(packet) <= 65_507  # what one UDP datagram can carry
+    path = tmp_path / "packet.osc"
+    path.write_bytes(packet)
+    result = measure(f"deliver(open({str(path)!r}, 'rb').read())", OSC_IMPORTS,
+                     "deliver(" + repr(osc_message("/gramophone/status")) + ")")
+    assert_refused(result, code)
