@@ -208,9 +208,13 @@ def _statistic_limit(meta: dict[str, Any], path: str | os.PathLike) -> int:
     parameters it records (:meth:`TextureModel.max_statistic_elements`)."""
     cls = MODELS[meta["model"]]
     try:
-        return int(cls.max_statistic_elements({**cls.defaults, **cls.legacy_params, **meta["params"]}))
+        limit = int(cls.max_statistic_elements({**cls.defaults, **cls.legacy_params, **meta["params"]}))
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise PresetError(f"preset {path} is corrupt: its model parameters are malformed ({exc})") from None
+    if limit * 4 > MAX_STATISTIC_BYTES:  # float32: the parameters themselves ask for too much
+        raise PresetError(f"preset {path} is corrupt: its {meta['model']} parameters ask for arrays of "
+                          f"{limit:,} values (at most {MAX_STATISTIC_BYTES // 4:,})")
+    return limit
 
 
 def _read_array(z: zipfile.ZipFile, key: str, spec: Any, limit: int, path: str | os.PathLike) -> np.ndarray:

@@ -118,13 +118,25 @@ def many_entries(path):
     return path
 
 
+def hostile_parameters(path):
+    """A small random-net preset whose parameters ask for a million filters: building its model
+    would allocate 45 GB of filters."""
+    meta = json.loads(kernel_metadata((4, 4)))
+    meta.update(model="random", params={"filters": 1_000_000, "rank": 1},
+                arrays={"factor": {"dtype": "<f4", "shape": [4, 4]}})
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("preset.json", json.dumps(meta))
+        z.writestr("factor.npy", npy_header((4, 4)) + bytes(64))
+    return path
+
+
 WARM_PRESET = "preset_format.read_metadata(SHIPPED)"
 PRESET_IMPORTS = ("from gramophone.engine import preset_format\n"
                   "from gramophone.engine.preset_store import default_shipped_dir\n"
                   "SHIPPED = default_shipped_dir() / 'rain.gpreset'")
 
 
-@pytest.mark.parametrize("build", [zip_bomb, header_lies, honest_bomb, many_entries])
+@pytest.mark.parametrize("build", [zip_bomb, header_lies, honest_bomb, many_entries, hostile_parameters])
 def test_a_hostile_preset_is_refused_before_it_is_read(tmp_path, build):
     path = build(tmp_path / "bomb.gpreset")
     result = measure(f"preset_format.load({str(path)!r})", PRESET_IMPORTS, WARM_PRESET)
@@ -274,3 +286,21 @@ def test_an_oversized_osc_packet_is_refused_with_a_short_reply(tmp_path, build):
     result = measure(f"deliver(open({str(path)!r}, 'rb').read())", OSC_IMPORTS,
                      "deliver(" + repr(osc_message("/gramophone/status")) + ")")
     assert_refused(result, code)
+
+
+# ---- checking a shared preset before installing it ----
+
+def test_preset_show_checks_a_file_without_installing_it(tmp_path, capsys):
+    from gramophone.bridge.cli import main
+    from gramophone.engine.preset_store import default_shipped_dir
+
+    user = tmp_path / "user"
+    shared = tmp_path / "shared-rain.gpreset"
+    shared.write_bytes((default_shipped_dir() / "rain.gpreset").read_bytes())
+    assert main(["--preset-dir", str(user), "preset", "show", str(shared)]) == 0
+    shown = capsys.readouterr().out
+    assert "file, not installed" in shown and "check:       ok" in shown
+    assert not user.exists()  # nothing installed
+    assert main(["--preset-dir", str(user), "preset", "show", str(zip_bomb(tmp_path / "bomb.gpreset"))]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gramophone: error: ") and "bad_preset" in err and err.count("\n") == 1

@@ -69,8 +69,10 @@ class TextureModel(ABC):
     @classmethod
     def max_statistic_elements(cls, params: Mapping[str, Any]) -> int:
         """The most elements any one statistic of this model can hold with ``params`` (every
-        parameter given), blends included: a preset's arrays are checked against it before any
-        of them is read (:mod:`engine.preset_format`). This default: the long-term ``power`` per bin."""
+        parameter given), blends included, or any array the model itself builds from them: a
+        preset's arrays are checked against it before any of them is read, and parameters that
+        make it exceed :data:`~engine.limits.MAX_STATISTIC_BYTES` are refused
+        (:mod:`engine.preset_format`). This default: the long-term ``power`` per bin."""
         return stft_bins(params)
 
     @property

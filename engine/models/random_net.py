@@ -36,8 +36,10 @@ class RandomNetModel(TextureModel):
 
     @classmethod
     def max_statistic_elements(cls, params: Mapping[str, Any]) -> int:
-        """``factor``: ``filters`` x at most ``rank`` columns; ``power``: one value per bin."""
-        return max(int(params["filters"]) * int(params["rank"]), stft_bins(params))
+        """``factor``: ``filters`` x at most ``rank`` columns; ``power``: one value per bin; and the
+        filters themselves (``filters`` x bins x ``width``), which building the model allocates."""
+        filters, bins = int(params["filters"]), stft_bins(params)
+        return max(filters * int(params["rank"]), bins, filters * bins * int(params["width"]))
 
     def __init__(self, **params) -> None:
         super().__init__(**params)
