@@ -14,19 +14,19 @@ from typing import Any, Callable
 
 from .errors import GramophoneError
 
-KiB, MiB = 1 << 10, 1 << 20
+MiB = 1 << 20
 
 # ---- presets (engine/preset_format.py) ----
-#: ``preset.json``: about 1 KB in the shipped presets; a preset made from a thousand style files
-#: records about 150 KB of sources.
+#: ``preset.json``: about 1 KB in the shipped presets; each style file adds about 150 bytes, so a
+#: preset of a thousand style files records about 150 KB.
 MAX_PRESET_METADATA_BYTES = 1 * MiB
 #: Entries in a preset zip: ``preset.json`` and one ``.npy`` per statistic (the auditory model has 9).
 MAX_PRESET_ENTRIES = 64
-#: Presets are written stored (1:1); float statistics deflate to about 1.1:1 if someone re-zips
+#: Presets are written stored (1:1); a shipped preset's frames deflate 1.2:1 if someone re-zips
 #: them. A zip bomb (an array of zeros, deflated) is about 1000:1.
 MAX_COMPRESSION_RATIO = 20
 #: Entries below this size are not checked for their ratio: whatever they expand to is harmless
-#: (a kernel preset's ``weights.npy``, mostly equal values, deflates far better than 20:1).
+#: (a kernel preset's ``weights.npy``, 2 KB of mostly equal values, deflates 23:1).
 RATIO_CHECK_FROM_BYTES = 1 * MiB
 #: A kernel blend holds both presets' frames; a blend of blends, all of theirs. Sixteen styles
 #: in one preset at the default ``max_frames`` is 200 MB of statistics.
