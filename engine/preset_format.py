@@ -135,9 +135,6 @@ def load(path: str | os.PathLike) -> Preset:
         meta = _metadata(z, path)
         limit = _statistic_limit(meta, path)
         arrays = {key: _read_array(z, key, spec, limit, path) for key, spec in meta["arrays"].items()}
-    if sum(a.nbytes for a in arrays.values()) > 2 * MAX_STATISTIC_BYTES:
-        raise PresetError(f"preset {path} is corrupt: its statistics add up to more than "
-                          f"{2 * MAX_STATISTIC_BYTES // 2 ** 20} MiB")
     if stats_digest(arrays) != meta["stats_sha256"]:
         raise PresetError(f"preset {path} is corrupt: its statistics do not match their recorded hash")
     params = {**MODELS[meta["model"]].legacy_params, **meta["params"]}
@@ -201,6 +198,10 @@ def _check_entries(z: zipfile.ZipFile, path: Path) -> None:
         if info.file_size >= RATIO_CHECK_FROM_BYTES and ratio > MAX_COMPRESSION_RATIO:
             raise PresetError(f"preset {path} is corrupt: {info.filename} expands {ratio:.0f}-fold "
                               f"(at most {MAX_COMPRESSION_RATIO}; presets are stored uncompressed)")
+    total = sum(info.file_size for info in infos)
+    if total > 2 * MAX_STATISTIC_BYTES + MAX_PRESET_METADATA_BYTES:
+        raise PresetError(f"preset {path} is corrupt: its entries declare {total:,} bytes in all "
+                          f"(at most {2 * MAX_STATISTIC_BYTES + MAX_PRESET_METADATA_BYTES:,})")
 
 
 def _statistic_limit(meta: dict[str, Any], path: str | os.PathLike) -> int:

@@ -78,15 +78,19 @@ def write_preset(path, shape, frames_data: bytes, compression=zipfile.ZIP_DEFLAT
     return path
 
 
-def declare_size(path, name: str, size: int):
-    """Patch the uncompressed size the zip declares for ``name`` (local header and central directory)."""
+def declare_size(path, name: str, size: int, compressed: bool = False):
+    """Patch the uncompressed size the zip declares for ``name`` (local header and central
+    directory), and with ``compressed`` the compressed size too (so the ratio looks plain)."""
     data = bytearray(path.read_bytes())
     with zipfile.ZipFile(path) as z:
-        struct.pack_into("<I", data, z.getinfo(name).header_offset + 22, size)
+        local = z.getinfo(name).header_offset
+    fields = [(local + 22, 24)] + ([(local + 18, 20)] if compressed else [])
     at = data.find(b"PK\x01\x02")
     while at >= 0:
         if data[at + 46: at + 46 + len(name)] == name.encode():
-            struct.pack_into("<I", data, at + 24, size)
+            for in_local, in_central in fields:
+                struct.pack_into("<I", data, in_local, size)
+                struct.pack_into("<I", data, at + in_central, size)
         at = data.find(b"PK\x01\x02", at + 4)
     path.write_bytes(bytes(data))
     return path
@@ -118,6 +122,17 @@ def many_entries(path):
     return path
 
 
+def too_many_bytes(path):
+    """Three stored statistics declaring 200 MB each: each within the bound, 600 MB together."""
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("preset.json", kernel_metadata((1, 1)))
+        for key in ("frames", "weights", "self_term"):
+            z.writestr(f"{key}.npy", npy_header((1, 1)) + bytes(4))
+    for key in ("frames", "weights", "self_term"):
+        declare_size(path, f"{key}.npy", 200_000_000, compressed=True)
+    return path
+
+
 def hostile_parameters(path):
     """A small random-net preset whose parameters ask for a million filters: building its model
     would allocate 45 GB of filters."""
@@ -136,7 +151,7 @@ PRESET_IMPORTS = ("from gramophone.engine import preset_format\n"
                   "SHIPPED = default_shipped_dir() / 'rain.gpreset'")
 
 
-@pytest.mark.parametrize("build", [zip_bomb, header_lies, honest_bomb, many_entries, hostile_parameters])
+@pytest.mark.parametrize("build", [zip_bomb, header_lies, honest_bomb, many_entries, too_many_bytes, hostile_parameters])
 def test_a_hostile_preset_is_refused_before_it_is_read(tmp_path, build):
     path = build(tmp_path / "bomb.gpreset")
     result = measure(f"preset_format.load({str(path)!r})", PRESET_IMPORTS, WARM_PRESET)
