@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ..engine.errors import GramophoneError
+from ..engine.limits import MAX_OSC_ARGS, MAX_OSC_STRING
 
 PREFIX = "/gramophone"
 #: Server defaults (documented in the README; overridable on the command line).
@@ -126,6 +127,18 @@ def _coerce(value: Any, kind: str) -> Any:
     if kind == "i" or (kind == "x" and isinstance(value, float)):
         return int(value)
     return float(value) if kind == "f" else value
+
+
+def check_size(path: str, values: Sequence[Any]) -> None:
+    """Refuse a message larger than any address takes (:mod:`engine.limits`), before anything else
+    looks at it, so that what is logged and echoed in error replies stays small."""
+    if len(path) > MAX_OSC_STRING:
+        raise OscArgError(f"an address of {len(path):,} characters (at most {MAX_OSC_STRING})")
+    if len(values) > MAX_OSC_ARGS:
+        raise OscArgError(f"{path}: {len(values):,} arguments (no address takes more than {MAX_OSC_ARGS})")
+    for number, value in enumerate(values, start=1):
+        if isinstance(value, (str, bytes)) and len(value) > MAX_OSC_STRING:
+            raise OscArgError(f"{path}: argument {number} is {len(value):,} long (at most {MAX_OSC_STRING})")
 
 
 def parse(path: str, values: Sequence[Any]) -> dict[str, Any]:

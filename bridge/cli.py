@@ -123,8 +123,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace a user preset of the same name")
     _add_weights_options(p)
     psub.add_parser("list", help="every preset: name, model, origin, description")
-    p = psub.add_parser("show", help="a preset's model, parameters, sources, versions and hash")
-    p.add_argument("name")
+    p = psub.add_parser("show", help="a preset's model, parameters, sources, versions and hash, after checking it "
+                                     "(sizes, hash) in full; a .gpreset file is checked without installing it")
+    p.add_argument("name", help="a preset name, or the path of a .gpreset file")
     p = psub.add_parser("delete", help="delete a user preset")
     p.add_argument("name")
     p = psub.add_parser("blend", help="save the weighted mix of two presets' statistics as a new preset")
@@ -361,9 +362,10 @@ def _preset(args: argparse.Namespace) -> int:
         if not entries:
             print(f"no presets yet (user folder: {store.user_dir})", file=sys.stderr)
     elif action == "show":
-        entry = store.find(args.name)
-        meta = preset_format.read_metadata(entry.path)
-        print(f"name:        {meta['name']} ({entry.origin}, {entry.path})")
+        path, origin = _preset_to_show(store, args.name)
+        meta = preset_format.read_metadata(path)
+        preset_format.load(path)  # every bound and the statistics' hash: a bad file is an error here
+        print(f"name:        {meta['name']} ({origin}, {path})")
         print(f"description: {meta['description']}")
         print(f"model:       {meta['model']}  " + ", ".join(f"{k}={v}" for k, v in meta["params"].items()))
         for src in meta["sources"]:
@@ -374,13 +376,25 @@ def _preset(args: argparse.Namespace) -> int:
         print(f"versions:    format {meta['format_version']}, engine {meta['engine_version']}; created {meta['created']}")
         print("statistics:  " + ", ".join(f"{k} {v['dtype']} {v['shape']}" for k, v in meta["arrays"].items()))
         print(f"sha256:      {meta['stats_sha256']}")
-        print(f"size:        {entry.path.stat().st_size / 1e6:.2f} MB")
+        print(f"size:        {path.stat().st_size / 1e6:.2f} MB")
+        print("check:       ok (sizes within the model's bounds, statistics match their sha256)")
     elif action == "delete":
         print(f"deleted {store.delete(args.name)}")
     elif action == "blend":
         preset = preset_format.blend(args.name, store.load(args.a), store.load(args.b), args.weight, args.description)
         print(store.save(preset, force=args.force))
     return 0
+
+
+def _preset_to_show(store: PresetStore, name: str) -> tuple[Path, str]:
+    """``(path, origin)`` of what ``preset show`` names: a ``.gpreset`` file (or any path with a
+    folder in it) as it is, without installing it; otherwise an installed preset by its name."""
+    from ..engine.preset_format import EXTENSION
+
+    if name.endswith(EXTENSION) or os.sep in name or (os.altsep and os.altsep in name):
+        return Path(name).expanduser(), "file, not installed"
+    entry = store.find(name)
+    return entry.path, entry.origin
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..engine.errors import GramophoneError
+from ..engine.limits import MAX_OSC_STRING
 from . import addresses as A
 from .osc_transport import Target, decode
 
@@ -50,6 +51,13 @@ class Dispatcher:
             self.message(path, params, sender)
 
     def message(self, path: str, params: list[Any], sender: Target) -> None:
+        try:
+            A.check_size(path, params)
+        except A.OscArgError as exc:
+            log.info("%s:%d oversized message refused: %s", *sender, exc)
+            error_id = _error_id(path, params)
+            self.send_error(sender, error_id if len(str(error_id)) <= MAX_OSC_STRING else "", exc.code, str(exc))
+            return
         log.info("%s:%d %s %s", *sender, path, params)
         route = self.routes.get(path)
         if route is None:

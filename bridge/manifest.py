@@ -16,7 +16,6 @@ back to the command line's options:
 from __future__ import annotations
 
 import csv
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any, Iterable, Optional
 
 from ..engine.audio import READ_EXTENSIONS
 from ..engine.errors import GramophoneError
+from ..engine.limits import MAX_MANIFEST_BYTES, MAX_MANIFEST_ROWS, parse_json, read_bounded
 
 MANIFEST_EXTENSIONS = (".csv", ".json")
 FIELDS = {"content": str, "preset": str, "style": list, "strength": float, "iterations": int, "contour": float,
@@ -64,21 +64,34 @@ def collect(inputs: Iterable[str | os.PathLike]) -> list[Row]:
 
 
 def read_manifest(path: Path) -> list[Row]:
-    """The rows of a CSV or JSON manifest; a malformed one is refused whole (``bad_manifest``)."""
+    """The rows of a CSV or JSON manifest; a malformed one is refused whole (``bad_manifest``), and
+    so is one over :data:`~engine.limits.MAX_MANIFEST_BYTES` or ``MAX_MANIFEST_ROWS``, before it is parsed."""
     if not path.is_file():
         raise GramophoneError(f"no such manifest: {path}", "not_found")
+    data = read_bounded(path, MAX_MANIFEST_BYTES, "bad_manifest", "a batch manifest")
+    is_json = path.suffix.lower() == ".json"
+    _check_row_count(data, path, b"{" if is_json else b"\n")
     try:
-        text = path.read_text(encoding="utf-8-sig")
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
+        if is_json:
+            data = parse_json(data, "bad_manifest", f"the manifest {path}")
             records = data.get("items") if isinstance(data, dict) else data
             if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
                 raise ValueError('expected a list of objects (or {"items": [...]})')
         else:
+            text = data.decode("utf-8-sig")
             records = [{k: v for k, v in r.items() if v not in (None, "")} for r in csv.DictReader(text.splitlines())]
-    except (OSError, UnicodeDecodeError, ValueError, csv.Error) as exc:
+    except (UnicodeDecodeError, ValueError, csv.Error) as exc:
         raise GramophoneError(f"cannot read the manifest {path}: {exc}", "bad_manifest") from exc
     return [_row(record, path, number) for number, record in enumerate(records, start=2 if path.suffix == ".csv" else 1)]
+
+
+def _check_row_count(data: bytes, path: Path, per_row: bytes) -> None:
+    """Refuse a manifest with more rows than a batch takes, counted cheaply before parsing: lines of
+    a CSV file, objects (``{``) of a JSON one (an upper bound either way)."""
+    rows = data.count(per_row)
+    if rows > MAX_MANIFEST_ROWS + 1:
+        raise GramophoneError(f"the manifest {path} has about {rows:,} rows; a batch takes at most "
+                              f"{MAX_MANIFEST_ROWS:,} (split it into several)", "bad_manifest")
 
 
 def _row(record: dict[str, Any], manifest: Path, number: int) -> Row:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import GramophoneError
+from .limits import MAX_SAMPLES_PER_BYTE_COMPRESSED, MAX_SAMPLES_PER_BYTE_PCM
 
 MIN_SAMPLE_RATE = 8_000
 MAX_SAMPLE_RATE = 192_000
@@ -21,6 +22,8 @@ MAX_CHANNELS = 8
 #: Extensions of the audio files read (what `gramophone batch` picks up from a folder).
 READ_EXTENSIONS = (".wav", ".wave", ".flac", ".aif", ".aiff", ".ogg", ".mp3", ".bwf")
 WRITE_EXTENSIONS = (".wav", ".flac", ".aif", ".aiff", ".ogg", ".mp3")
+#: Uncompressed formats: their samples take a fixed number of bytes (see engine/limits.py).
+PCM_EXTENSIONS = (".wav", ".wave", ".aif", ".aiff", ".bwf")
 
 
 def probe_audio(path: str | os.PathLike) -> tuple[int, int, int]:
@@ -58,12 +61,24 @@ def _open_checked(path: str | os.PathLike, read: bool) -> tuple[np.ndarray | Non
             if info[2] == 0:
                 raise GramophoneError(f"{p} has no samples", "empty")
             check_clip(np.zeros((info[1], 1), np.float32), info[0], str(p))
+            _check_declared_length(p, info[1], info[2])
             data = f.read(f.frames) if read else None
     except GramophoneError:
         raise
     except Exception as exc:  # pedalboard raises ValueError/RuntimeError for undecodable data
         raise GramophoneError(f"{p} is not a readable audio file ({_first_line(exc)})", "not_audio") from exc
     return data, info
+
+
+def _check_declared_length(p: Path, channels: int, frames: int) -> None:
+    """Refuse a header that declares more samples than the file's bytes can hold, before they are
+    read: the decoder would allocate them all (a 8 KB WAV declaring 2^29 frames took 4 GB)."""
+    pcm = p.suffix.lower() in PCM_EXTENSIONS
+    per_byte = MAX_SAMPLES_PER_BYTE_PCM if pcm else MAX_SAMPLES_PER_BYTE_COMPRESSED
+    size = p.stat().st_size
+    if frames * channels > size * per_byte:
+        raise GramophoneError(f"{p} is damaged: its header declares {frames:,} frames of {channels} channel(s), "
+                              f"more than its {size:,} bytes can hold", "not_audio")
 
 
 def check_clip(data: np.ndarray, sample_rate: int, what: str = "clip") -> None:

@@ -22,10 +22,11 @@ class ErrorCode:
 
 ERRORS: tuple[ErrorCode, ...] = (
     # ---- the request itself (OSC) ----
-    ErrorCode("malformed", "an OSC packet could not be parsed", "send valid OSC 1.0 (check the client's encoder)"),
+    ErrorCode("malformed", "an OSC packet could not be parsed, or holds more messages than the server takes",
+              "send valid OSC 1.0 (check the client's encoder)"),
     ErrorCode("unknown_address", "an OSC address the server does not have",
               "use an address from the address table (`python -m gramophone.bridge.addresses`)"),
-    ErrorCode("bad_args", "an OSC message's arguments do not fit its address (count, types, options)",
+    ErrorCode("bad_args", "an OSC message's arguments do not fit its address (count, types, options, length)",
               "send the arguments the address table lists, in that order"),
     ErrorCode("bad_path", "a path is empty, invalid, or not absolute (OSC)",
               "send an absolute path; the server does not know the host's current folder"),

@@ -15,19 +15,23 @@ import datetime as _dt
 import hashlib
 import io
 import json
+import math
 import os
 import re
+import struct
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, BinaryIO, Sequence
 
 import numpy as np
 import torch
 
 from .audio_io import make_shareable
 from .errors import GramophoneError
+from .limits import (MAX_COMPRESSION_RATIO, MAX_NPY_HEADER_BYTES, MAX_PRESET_ENTRIES, MAX_PRESET_METADATA_BYTES,
+                     MAX_STATISTIC_BYTES, RATIO_CHECK_FROM_BYTES, parse_json)
 from .models import MODELS, Stats, TextureModel, get_model
 
 FORMAT = "gramophone-preset"
@@ -125,18 +129,12 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def load(path: str | os.PathLike) -> Preset:
-    """Load and verify the preset file at ``path``."""
+    """Load and verify the preset file at ``path``. Every array's size is checked against its
+    model's bound before it is read (:func:`_read_array`), so no file can make this allocate more."""
     with _open(path) as z:
         meta = _metadata(z, path)
-        arrays = {}
-        for key, spec in meta["arrays"].items():
-            try:
-                a = np.load(io.BytesIO(z.read(f"{key}.npy")), allow_pickle=False)
-            except Exception as exc:
-                raise PresetError(f"preset {path} is corrupt: statistic '{key}' cannot be read ({exc})") from exc
-            if a.dtype.str != spec["dtype"] or list(a.shape) != spec["shape"]:
-                raise PresetError(f"preset {path} is corrupt: statistic '{key}' has the wrong shape or type")
-            arrays[key] = a
+        limit = _statistic_limit(meta, path)
+        arrays = {key: _read_array(z, key, spec, limit, path) for key, spec in meta["arrays"].items()}
     if stats_digest(arrays) != meta["stats_sha256"]:
         raise PresetError(f"preset {path} is corrupt: its statistics do not match their recorded hash")
     params = {**MODELS[meta["model"]].legacy_params, **meta["params"]}
@@ -146,21 +144,129 @@ def load(path: str | os.PathLike) -> Preset:
 
 
 def _open(path: str | os.PathLike) -> zipfile.ZipFile:
+    """The preset zip, its central directory checked first (:func:`_check_directory`), then each
+    entry's declared sizes (:func:`_check_entries`), before anything is decompressed."""
     p = Path(path)
     if not p.is_file():
         raise PresetError(f"no preset file at {p}", "not_found")
     try:
-        return zipfile.ZipFile(p)
+        with open(p, "rb") as f:
+            _check_directory(f, p)
+        z = zipfile.ZipFile(p)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise PresetError(f"{p} is not a Gramophone preset (unreadable or truncated: {exc})") from exc
+    try:
+        _check_entries(z, p)
+    except PresetError:
+        z.close()
+        raise
+    return z
+
+
+#: The zip's end-of-central-directory record: signature, disk numbers, entry counts, directory
+#: size and offset, comment length (APPNOTE 4.3.16).
+_END_RECORD = struct.Struct("<4s4H2LH")
+
+
+def _check_directory(f: BinaryIO, path: Path) -> None:
+    """Refuse a zip whose central directory is larger than a preset's can be, from its end record
+    alone: :class:`zipfile.ZipFile` would otherwise build an object per entry, millions of them."""
+    size = f.seek(0, os.SEEK_END)
+    f.seek(max(0, size - _END_RECORD.size - 0xFFFF))  # the record, after a comment of up to 64 KiB
+    tail = f.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < _END_RECORD.size:
+        return  # not a zip: zipfile says so
+    entries, directory = _END_RECORD.unpack_from(tail, at)[4:6]
+    if entries > MAX_PRESET_ENTRIES or directory > MAX_PRESET_ENTRIES * 1024:
+        raise PresetError(f"{path} is not a Gramophone preset: its zip lists {entries} entries in "
+                          f"{directory:,} bytes (a preset has at most {MAX_PRESET_ENTRIES})")
+
+
+def _check_entries(z: zipfile.ZipFile, path: Path) -> None:
+    """Refuse entries that declare more than a preset can hold, or expand too far (a zip bomb)."""
+    infos = z.infolist()
+    if len(infos) > MAX_PRESET_ENTRIES:
+        raise PresetError(f"{path} is not a Gramophone preset: {len(infos)} entries (at most {MAX_PRESET_ENTRIES})")
+    for info in infos:
+        metadata = info.filename == "preset.json"
+        limit = MAX_PRESET_METADATA_BYTES if metadata else MAX_STATISTIC_BYTES + MAX_NPY_HEADER_BYTES
+        if info.file_size > limit:
+            raise PresetError(f"preset {path} is corrupt: {info.filename} declares {info.file_size:,} bytes "
+                              f"(at most {limit:,})")
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size >= RATIO_CHECK_FROM_BYTES and ratio > MAX_COMPRESSION_RATIO:
+            raise PresetError(f"preset {path} is corrupt: {info.filename} expands {ratio:.0f}-fold "
+                              f"(at most {MAX_COMPRESSION_RATIO}; presets are stored uncompressed)")
+    total = sum(info.file_size for info in infos)
+    if total > 2 * MAX_STATISTIC_BYTES + MAX_PRESET_METADATA_BYTES:
+        raise PresetError(f"preset {path} is corrupt: its entries declare {total:,} bytes in all "
+                          f"(at most {2 * MAX_STATISTIC_BYTES + MAX_PRESET_METADATA_BYTES:,})")
+
+
+def _statistic_limit(meta: dict[str, Any], path: str | os.PathLike) -> int:
+    """The most elements one of this preset's statistics may hold: its model's bound for the
+    parameters it records (:meth:`TextureModel.max_statistic_elements`)."""
+    cls = MODELS[meta["model"]]
+    try:
+        limit = int(cls.max_statistic_elements({**cls.defaults, **cls.legacy_params, **meta["params"]}))
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise PresetError(f"preset {path} is corrupt: its model parameters are malformed ({exc})") from None
+    if limit * 4 > MAX_STATISTIC_BYTES:  # float32: the parameters themselves ask for too much
+        raise PresetError(f"preset {path} is corrupt: its {meta['model']} parameters ask for arrays of "
+                          f"{limit:,} values (at most {MAX_STATISTIC_BYTES // 4:,})")
+    return limit
+
+
+def _read_array(z: zipfile.ZipFile, key: str, spec: Any, limit: int, path: str | os.PathLike) -> np.ndarray:
+    """Statistic ``key``: its ``.npy`` header is read alone and checked (:func:`_check_header`)
+    before the data, which is then read into one buffer of exactly the size the header declares."""
+    corrupt = f"preset {path} is corrupt: statistic '{key}'"
+    try:
+        with z.open(f"{key}.npy") as stream:
+            shape, fortran, dtype = _read_npy_header(stream)
+            nbytes = _check_header(shape, dtype, spec, limit, corrupt)
+            if z.getinfo(f"{key}.npy").file_size != stream.tell() + nbytes:
+                raise PresetError(f"{corrupt} holds another amount of data than its header declares")
+            data = bytearray(nbytes)
+            if stream.readinto(data) != nbytes:
+                raise PresetError(f"{corrupt} is truncated")
+    except PresetError:
+        raise
+    except Exception as exc:  # KeyError (missing), ValueError (header), BadZipFile (CRC), zlib.error
+        raise PresetError(f"{corrupt} cannot be read ({exc})") from exc
+    return np.frombuffer(data, dtype).reshape(shape, order="F" if fortran else "C")
+
+
+def _read_npy_header(stream: BinaryIO) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """``(shape, fortran_order, dtype)`` from an ``.npy`` stream, reading the header alone."""
+    version = np.lib.format.read_magic(stream)
+    if version not in ((1, 0), (2, 0)):
+        raise ValueError(f".npy format version {version}")
+    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    return read(stream, max_header_size=MAX_NPY_HEADER_BYTES)
+
+
+def _check_header(shape: tuple[int, ...], dtype: np.dtype, spec: Any, limit: int, corrupt: str) -> int:
+    """The data size an ``.npy`` header declares, once it is what ``preset.json`` records, a float
+    array, and within ``limit`` elements and :data:`MAX_STATISTIC_BYTES`."""
+    if not isinstance(spec, dict) or dtype.str != spec.get("dtype") or list(shape) != spec.get("shape"):
+        raise PresetError(f"{corrupt} has the wrong shape or type")
+    if dtype.kind != "f" or dtype.itemsize not in (4, 8):
+        raise PresetError(f"{corrupt} is of type {dtype}, not float32 or float64")
+    elements = math.prod(shape)
+    if elements > limit or elements * dtype.itemsize > MAX_STATISTIC_BYTES:
+        raise PresetError(f"{corrupt} declares shape {tuple(shape)}, more than its model's parameters allow "
+                          f"({limit:,} values)")
+    return elements * dtype.itemsize
 
 
 def _metadata(z: zipfile.ZipFile, path: str | os.PathLike) -> dict[str, Any]:
     try:
-        meta = json.loads(z.read("preset.json"))
+        meta = parse_json(z.read("preset.json"), "bad_preset", f"the metadata of preset {path}", PresetError)
     except KeyError:
         raise PresetError(f"{path} is not a Gramophone preset (no preset.json inside)") from None
-    except (ValueError, zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError) as exc:  # its size is checked (_check_entries); its CRC here
         raise PresetError(f"preset {path} is corrupt: its metadata cannot be read ({exc})") from exc
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise PresetError(f"{path} is not a Gramophone preset")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 from .errors import GramophoneError
+from .limits import MAX_SIDECAR_BYTES, parse_json, read_bounded
 
 if TYPE_CHECKING:
     from .models import Stats, TextureModel
@@ -106,12 +107,8 @@ def write(output: str | os.PathLike, data: dict[str, Any]) -> Path:
 def read(path: str | os.PathLike) -> dict[str, Any]:
     """A sidecar written by :func:`write`, checked enough to render from it again."""
     p = Path(path)
-    if not p.is_file():
-        raise GramophoneError(f"no such file: {p}", "not_found")
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (ValueError, OSError) as exc:
-        raise GramophoneError(f"{p} is not a render's sidecar: {exc}", "bad_sidecar") from exc
+    data = parse_json(read_bounded(p, MAX_SIDECAR_BYTES, "bad_sidecar", "a render's sidecar"), "bad_sidecar",
+                      f"{p} (a render's sidecar)")
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise GramophoneError(f"{p} is not a render's sidecar (no \"format\": \"{FORMAT}\")", "bad_sidecar")
     if data.get("format_version") != FORMAT_VERSION:

@@ -213,8 +213,10 @@ def test_malformed_packets_get_an_error_and_large_packets_work(client):
     client.received.clear()
     client.send_raw(b"/gramophone/ping\x00\x00\x00\x00,i\x00")  # truncated argument
     assert client.wait_for("/gramophone/error")[1] == "malformed"
-    big = "x" * 60_000
+    big = "x" * 4_000  # a long string arrives whole and is checked as what it is
     assert client.request("/gramophone/preset/show", big, reply="/gramophone/error")[1] == "bad_name"
+    huge = "x" * 60_000  # longer than any path: refused before it is logged or echoed in a reply
+    assert client.request("/gramophone/preset/show", huge, reply="/gramophone/error")[1] == "bad_args"
 
 
 def test_fuzz_then_ping(client):

@@ -38,7 +38,7 @@ converged texture.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import torch
 
@@ -98,6 +98,14 @@ class AuditoryModel(TextureModel):
     defaults = {"sample_rate": 22_050, "bands": 30, "low_hz": 20.0, "high_hz": 10_000.0, "compression": 0.3,
                 "envelope_rate": 400, "mod_bands": 20, "mod_low_hz": 0.5, "mod_high_hz": 200.0, "mod_q": 2.0,
                 "c1_offsets": 2}
+
+    @classmethod
+    def max_statistic_elements(cls, params: Mapping[str, Any]) -> int:
+        """Per cochlear band (``bands`` + 2 filters) at most: one value per band (``env_corr``),
+        per modulation band (``mod_power``), per octave (6) and offset (``mod_c1``), or 2 per
+        octave (``mod_c2``)."""
+        bands = int(params["bands"]) + 2
+        return bands * max(bands, int(params["mod_bands"]), 6 * int(params["c1_offsets"]), 12)
 
     @property
     def min_frames(self) -> int:

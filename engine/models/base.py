@@ -12,6 +12,11 @@ from ..spectral import StftConfig
 Stats = dict[str, torch.Tensor]
 
 
+def stft_bins(params: Mapping[str, Any]) -> int:
+    """Frequency bins of the STFT that ``params`` configure (``n_fft`` 2048 where they do not say)."""
+    return int(params.get("n_fft", 2048)) // 2 + 1
+
+
 def weighted_average(parts: Sequence[tuple[float, Stats]]) -> Stats:
     """Each statistic averaged over ``parts`` with their weights (the mixture of their sounds for
     Gram matrices; an approximation for nonlinear statistics). A statistic that not every part
@@ -60,6 +65,15 @@ class TextureModel(ABC):
         self.stft = StftConfig(int(self.params["sample_rate"]), int(self.params.get("n_fft", 2048)),
                                int(self.params.get("hop", 512)))
         self.device = torch.device("cpu")
+
+    @classmethod
+    def max_statistic_elements(cls, params: Mapping[str, Any]) -> int:
+        """The most elements any one statistic of this model can hold with ``params`` (every
+        parameter given), blends included, or any array the model itself builds from them: a
+        preset's arrays are checked against it before any of them is read, and parameters that
+        make it exceed :data:`~engine.limits.MAX_STATISTIC_BYTES` are refused
+        (:mod:`engine.preset_format`). This default: the long-term ``power`` per bin."""
+        return stft_bins(params)
 
     @property
     def sample_rate(self) -> int:

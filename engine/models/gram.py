@@ -1,11 +1,11 @@
 """Gram-matrix statistics shared by the pretrained-network models (``vgg19``, ``soundnet``)."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import torch
 
-from .base import Stats, weighted_average
+from .base import Stats, stft_bins, weighted_average
 
 
 class GramStatistics:
@@ -13,6 +13,13 @@ class GramStatistics:
     the mean over layers of each layer's relative squared Gram error."""
 
     min_frames: int
+    #: The most channels a layer has: its Gram matrix is channels x channels.
+    max_channels: int
+
+    @classmethod
+    def max_statistic_elements(cls, params: Mapping[str, Any]) -> int:
+        """The widest layer's Gram matrix, or ``power`` (one value per bin)."""
+        return max(cls.max_channels ** 2, stft_bins(params))
 
     def grams(self, x: torch.Tensor) -> list[torch.Tensor]:
         raise NotImplementedError

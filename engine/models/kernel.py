@@ -18,11 +18,12 @@ the union of their patch sets with scaled weights, so mixtures are exact.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import torch
 
-from .base import Stats, TextureModel
+from ..limits import MAX_BLENDED_STYLES
+from .base import Stats, TextureModel, stft_bins
 
 _EPS = 1e-6
 
@@ -111,6 +112,12 @@ class KernelModel(TextureModel):
     loss_params = frozenset({"marginal"})
     default_domain = "spectrogram"
     default_iterations = 30
+
+    @classmethod
+    def max_statistic_elements(cls, params: Mapping[str, Any]) -> int:
+        """``frames``: every bin of at most ``max_frames`` frames per style, for a blend of up to
+        :data:`~engine.limits.MAX_BLENDED_STYLES` styles (a blend keeps all its parts' frames)."""
+        return stft_bins(params) * int(params["max_frames"]) * MAX_BLENDED_STYLES
 
     @property
     def width(self) -> int:

@@ -21,18 +21,25 @@ configuration is ``bench/paper.py``; presets record their parameters, so older o
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
 
-from .base import Stats, TextureModel, weighted_average
+from .base import Stats, TextureModel, stft_bins, weighted_average
 
 
 class RandomNetModel(TextureModel):
     name = "random"
     defaults = {"sample_rate": 44_100, "n_fft": 2048, "hop": 512, "width": 11, "filters": 4096, "seed": 0,
                 "rank": 256}
+
+    @classmethod
+    def max_statistic_elements(cls, params: Mapping[str, Any]) -> int:
+        """``factor``: ``filters`` x at most ``rank`` columns; ``power``: one value per bin; and the
+        filters themselves (``filters`` x bins x ``width``), which building the model allocates."""
+        filters, bins = int(params["filters"]), stft_bins(params)
+        return max(filters * int(params["rank"]), bins, filters * bins * int(params["width"]))
 
     def __init__(self, **params) -> None:
         super().__init__(**params)

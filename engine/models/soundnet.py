@@ -50,6 +50,7 @@ class SoundNet8(nn.Module):
 
 class SoundNetModel(GramStatistics, PretrainedMixin, TextureModel):
     name = "soundnet"
+    max_channels = 1024
     input = "waveform"
     defaults = {"sample_rate": 22_050, "weights": None, "seed": 0}
 

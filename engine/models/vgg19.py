@@ -50,6 +50,7 @@ class _Features(nn.Module):
 
 class Vgg19Model(GramStatistics, PretrainedMixin, TextureModel):
     name = "vgg19"
+    max_channels = 512
     defaults = {"sample_rate": 22_050, "n_fft": 2048, "hop": 512, "blocks": 5, "weights": None, "seed": 0}
 
     def build_network(self) -> nn.Module:
