@@ -140,6 +140,9 @@ def test_progress_at_least_once_a_second(client, work, tmp_path):
     (["j", "CLIP", "rain", "OUT", "contour", 1.5], "bad_parameter"),
     (["j", "CLIP", "rain", "OUT", "domain", "mel"], "bad_parameter"),
     (["j", "CLIP", "rain", "OUT", "peaks", "loud"], "bad_parameter"),
+    (["j", "CLIP", "rain", "OUT", "loudness", "loud"], "bad_parameter"),
+    (["j", "CLIP", "rain", "OUT", "loudness", 3.0], "bad_parameter"),
+    (["j", "CLIP", "rain", "OUT", "random_phase", 2], "bad_parameter"),
     (["j", "CLIP", "rain", "OUT", "colour", "red"], "bad_args"),
     (["j", "CLIP", "rain", "OUT", "strength"], "bad_args"),
     (["j", "CLIP", "rain", "OUT", "strength", "high"], "bad_args"),
@@ -287,6 +290,9 @@ def test_preset_create_for_a_pretrained_model_needs_weights(client, work, rain):
     err = client.request("/gramophone/preset/create", "net", str(work / "style.wav"), "model", "soundnet",
                          reply="/gramophone/error")
     assert err[1] == "no_weights"
+    err = client.request("/gramophone/preset/create", "net", str(work / "style.wav"), "model", "nope",
+                         reply="/gramophone/error")
+    assert err[1] == "bad_model"  # as on the command line and in batches
     assert client.request("/gramophone/preset/create", "net", str(work / "style.wav"), "model", "soundnet",
                           "weights", "random", reply="/gramophone/preset/created", timeout=60) == ["net"]
 
