@@ -62,10 +62,7 @@ def render_file(content_path: str | os.PathLike, output_path: str | os.PathLike,
     target_lufs = lufs_target(settings.loudness)
     started = time.perf_counter()
     sample_rate, _, frames = probe_audio(content_path)
-    if frames > chunk_frames(settings, sample_rate):
-        if target_lufs is not None:
-            raise GramophoneError("a LUFS loudness target works on clips up to one chunk (30 s) for now; "
-                                  "use --loudness match for longer clips", "bad_parameter")
+    if frames > chunk_frames(settings, sample_rate):  # streamed; it brings the output to the LUFS target itself
         sample_rate, channels, frames, report = render_streamed(
             content_path, out, model, style, settings, progress, cancel,
             lambda clip, sr: report_on(clip, sr, model, style))

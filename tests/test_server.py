@@ -31,7 +31,7 @@ def test_ping_and_status(client):
 def test_render_round_trip(client, work, melody):
     out = work / "out.wav"
     client.send("/gramophone/render", "job1", str(work / "clip.wav"), "rain", str(out), "iterations", 3,
-                "strength", 0.7, "contour", 0.25)
+                "strength", 0.7, "contour", 0.25, "loudness", -20.0)
     assert client.wait_for("/gramophone/queued") == ["job1", 0]
     done = client.wait_for("/gramophone/done", timeout=60)
     assert done[:2] == ["job1", str(out)] and done[2] > 0
@@ -41,7 +41,10 @@ def test_render_round_trip(client, work, melody):
     assert sr == SR and data.shape == melody.shape
     record = json.loads((work / "out.wav.json").read_text())  # the sidecar names the preset
     assert record["style"]["preset"] == "rain" and record["settings"]["strength"] == pytest.approx(0.7)
-    assert record["settings"]["contour"] == pytest.approx(0.25)
+    assert record["settings"]["contour"] == pytest.approx(0.25) and record["loudness"] == -20.0
+    from gramophone.engine.loudness import integrated_lufs
+
+    assert integrated_lufs(data, sr) == pytest.approx(-20.0, abs=0.2)
 
 
 def test_int_ids_come_back_as_ints(client, work):
