@@ -27,15 +27,16 @@ from .setting_options import add_options, settings_from
 defaults = RenderSettings()
 
 
-def _add_render_options(p: argparse.ArgumentParser, front_end: str = "cli") -> None:
+#: --model's values, for the help; an unknown name is bad_model (check_model_name), as everywhere
+_MODEL_CHOICES = "{" + ",".join(sorted(engine.MODELS)) + "}"
+
+
+def _add_render_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None, metavar=_MODEL_CHOICES,
                    help=f"texture model (default {engine.DEFAULT_MODEL}; with --preset, the preset's)")
-    add_options(p, front_end, {"iterations": _model_iterations() + "; auditory with --iterations 300 --contour 0 "
-                                                                    "gives its converged texture"})
+    add_options(p, "cli", {"iterations": _model_iterations() + "; auditory with --iterations 300 --contour 0 "
+                                                                "gives its converged texture"})
     _add_weights_options(p)
-
-
-_MODEL_CHOICES = "{" + ",".join(sorted(engine.MODELS)) + "}"
 
 
 def _model_iterations() -> str:
