@@ -138,9 +138,17 @@ def settings_from(data: dict[str, Any]) -> "RenderSettings":
     """The :class:`~gramophone.engine.render.RenderSettings` a sidecar records (unknown keys ignored)."""
     from .render import RenderSettings
 
+    from .settings import BY_NAME
+
     names = {f.name for f in dataclasses.fields(RenderSettings)}
     values = {k: v for k, v in data["settings"].items() if k in names}
     values.setdefault("loudness", data.get("loudness", "match"))  # sidecars from before it was a setting
+    for name, value in values.items():  # each setting's own type (JSON keeps 1.0 as 1, and old loudness as text)
+        if name in BY_NAME and value is not None:
+            try:
+                values[name] = BY_NAME[name].parse(value)
+            except ValueError as exc:
+                raise GramophoneError(f"the sidecar's {name}: {exc}", "bad_sidecar") from None
     try:
         return RenderSettings(**values).validated()
     except TypeError as exc:

@@ -140,9 +140,13 @@ def test_a_value_is_restored_from_a_sidecar(name):
 
 
 def test_a_sidecar_from_before_loudness_was_a_setting_keeps_its_loudness():
-    data = {"settings": {"strength": 0.5}, "loudness": "-16"}
-    assert sidecar.settings_from(data).loudness == "-16"
+    data = {"settings": {"strength": 1}, "loudness": "-16"}
+    restored = sidecar.settings_from(data)
+    assert restored.loudness == -16.0 and isinstance(restored.strength, float)
     assert sidecar.settings_from({"settings": {}}).loudness == "match"
+    with pytest.raises(GramophoneError) as err:
+        sidecar.settings_from({"settings": {"iterations": "many"}})
+    assert err.value.code == "bad_sidecar"
 
 
 # ---- the same mistake, the same code -------------------------------------------------------
