@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 from ..engine.errors import GramophoneError
 from ..engine.limits import MAX_OSC_ARGS, MAX_OSC_STRING
+from ..engine.settings import BY_NAME as SETTINGS_BY_NAME, exposed_in
 
 PREFIX = "/gramophone"
 #: Server defaults (documented in the README; overridable on the command line).
@@ -51,14 +52,9 @@ class OscArgError(GramophoneError):
         super().__init__(message, "bad_args")
 
 
+#: The render's options: every setting the table (:mod:`engine.settings`) exposes over OSC, then the server's own.
 RENDER_OPTIONS = {
-    "strength": ("f", "0..1, default 1"),
-    "iterations": ("i", "1..10000, default: the model's (30 for kernel and auditory)"),
-    "contour": ("f", "0..1, default 0.4: how far the content's loud and quiet moments are kept; 0: off"),
-    "seed": ("i", "default 0"),
-    "domain": ("s", "auto (default: the model's own), waveform or spectrogram"),
-    "optimiser": ("s", "lbfgs (default) or adam"),
-    "peaks": ("s", "limit (default: the content's loudness, peaks limited) or scale (turned down instead)"),
+    **{s.name: (s.osc_type, f"{s.values_doc()}, default {s.default_doc()}: {s.help}") for s in exposed_in("osc")},
     "reply_port": ("i", "also send this job's replies to this port on the sender's host"),
     "audition": ("i", "1: play the result on the server's audio output when done"),
 }
@@ -119,6 +115,8 @@ def _fits(value: Any, kind: str) -> bool:
         return isinstance(value, (int, float))
     if kind == "s":
         return isinstance(value, str)
+    if kind == "f|s":
+        return isinstance(value, (int, float, str))
     # "x": an id; Pure Data sends every number as a float, so integral floats count as ints
     return isinstance(value, (int, str)) or (isinstance(value, float) and value.is_integer())
 
@@ -126,7 +124,7 @@ def _fits(value: Any, kind: str) -> bool:
 def _coerce(value: Any, kind: str) -> Any:
     if kind == "i" or (kind == "x" and isinstance(value, float)):
         return int(value)
-    return float(value) if kind == "f" else value
+    return float(value) if kind == "f" or (kind == "f|s" and not isinstance(value, str)) else value
 
 
 def check_size(path: str, values: Sequence[Any]) -> None:
@@ -177,7 +175,20 @@ def parse(path: str, values: Sequence[Any]) -> dict[str, Any]:
     return out
 
 
-_TYPE_NAMES = {"i": "an int", "f": "a number", "s": "a string", "x": "an int or a string"}
+_TYPE_NAMES = {"i": "an int", "f": "a number", "s": "a string", "x": "an int or a string", "f|s": "a number or a string"}
+
+
+def render_settings(options: dict[str, Any]) -> dict[str, Any]:
+    """The render options (as :func:`parse` returns them) that are render settings, as the
+    settings' values; a value of the right OSC type that the setting cannot take is ``bad_parameter``."""
+    out = {}
+    for key, value in options.items():
+        if key in SETTINGS_BY_NAME:
+            try:
+                out[key] = SETTINGS_BY_NAME[key].parse(value)
+            except ValueError as exc:
+                raise GramophoneError(f"{key}: {exc}", "bad_parameter") from None
+    return out
 
 
 def markdown() -> str:
@@ -187,7 +198,8 @@ def markdown() -> str:
 
     lines = ["| address | arguments | replies | what it does |", "|---|---|---|---|"]
     for a in ADDRESSES:
-        opts = (" [key value …]: " + ", ".join(f"`{k}` {t}" for k, (t, _) in a.options.items())) if a.options else ""
+        opts = (" [key value …]: " + ", ".join(f"`{k}` {t}".replace("|", "\\|") for k, (t, _) in a.options.items())
+                if a.options else "")
         lines.append(f"| `{a.path}` | {args(a.args)}{opts} | {', '.join(a.replies)} | {a.doc} |")
     lines += ["", "| reply | arguments | meaning |", "|---|---|---|"]
     for r in REPLIES:

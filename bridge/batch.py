@@ -32,6 +32,8 @@ from .. import __version__
 from ..engine import RenderSettings
 from ..engine.audio import WRITE_EXTENSIONS, probe_audio
 from ..engine.errors import GramophoneError
+from ..engine.models import check_model_name
+from ..engine.settings import exposed_in
 from ..engine.sidecar import file_sha256
 from ..engine.preset_store import PresetStore
 
@@ -42,8 +44,9 @@ from .render_task import RenderTask, StyleSource, settings_dict
 DEFAULT_NAME = "{stem}.{preset}.s{strength}.wav"
 SUMMARY = "batch.json"
 SUMMARY_VERSION = 1
-#: render settings a manifest row may set (the rest come from the command line)
-ROW_SETTINGS = ("iterations", "contour", "seed", "domain", "optimiser", "peaks")
+#: render settings a manifest row may set (the rest come from the command line); strength, which
+#: the batch crosses, is set on the item itself
+ROW_SETTINGS = tuple(s.name for s in exposed_in("manifest") if not s.crossed)
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,8 @@ def _source(choice: StyleChoice, store: PresetStore, model: Optional[str], weigh
             random_weights: bool) -> StyleSource:
     from .. import engine
 
+    if model is not None:
+        check_model_name(model)
     if choice.preset is not None:
         entry = store.find(choice.preset)
         if model not in (None, entry.model):
@@ -163,8 +168,7 @@ def _source(choice: StyleChoice, store: PresetStore, model: Optional[str], weigh
     for f in choice.style:
         probe_audio(f)
     name = model or engine.DEFAULT_MODEL
-    if name not in engine.MODELS:
-        raise GramophoneError(f"unknown model '{name}'; known: {', '.join(engine.MODELS)}", "bad_parameter")
+    check_model_name(name)
     return StyleSource(style_files=tuple(choice.style), model=name, weights=weights, random_weights=random_weights)
 
 

@@ -1,5 +1,5 @@
 """The ``gramophone`` command line: ``render``, ``batch``, ``demo``, ``preset …``, ``serve``,
-``clients``, ``doctor``, ``errors`` and ``info``.
+``clients``, ``doctor``, ``errors``, ``settings`` and ``info``.
 
 A user error prints one line (``gramophone: error: …``) and exits with status 2; Ctrl-C
 cancels a render cleanly (no partial output) and exits with 130.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -17,50 +16,33 @@ from typing import Callable, Iterator, Optional, Sequence
 from .. import engine
 from ..engine import GramophoneError, RenderCancelled, RenderSettings, get_model
 from ..engine.errors import BY_CODE, markdown as errors_markdown
+from ..engine.settings import markdown as settings_markdown
 from ..engine.preset_store import PresetStore
-from ..engine.render import PEAK_MODES
+from ..engine.models import check_model_name
 from ..engine.progress import CancelToken
 
 from .addresses import DEFAULT_PORT, DEFAULT_REPLY_PORT
+from .setting_options import add_options, settings_from
 
 defaults = RenderSettings()
-#: the RenderSettings fields the command line sets (``render --like`` takes the others from the sidecar too)
-SETTING_OPTIONS = ("strength", "iterations", "contour", "seed", "domain", "optimiser", "device", "random_phase",
-                   "peaks")
+
+
+#: --model's values, for the help; an unknown name is bad_model (check_model_name), as everywhere
+_MODEL_CHOICES = "{" + ",".join(sorted(engine.MODELS)) + "}"
 
 
 def _add_render_options(p: argparse.ArgumentParser) -> None:
-    # Defaults are None here and filled from RenderSettings in _settings, so that `render --like`
-    # can tell the options given on the command line from the ones the sidecar holds.
-    p.add_argument("--model", default=None, choices=sorted(engine.MODELS),
+    p.add_argument("--model", default=None, metavar=_MODEL_CHOICES,
                    help=f"texture model (default {engine.DEFAULT_MODEL}; with --preset, the preset's)")
-    p.add_argument("--strength", type=float,
-                   help=f"0 keeps the content, 1 matches the style's statistics fully (default {defaults.strength})")
-    p.add_argument("--iterations", type=int,
-                   help="optimiser iterations (default: the model's: " + _model_iterations() + "; auditory with "
-                        "--iterations 300 --contour 0 gives its converged texture)")
-    p.add_argument("--contour", type=float,
-                   help="0..1: how far the render's loud and quiet moments are moved back to the content's "
-                        f"after the optimiser (default {defaults.contour}; 0: the optimiser's output as it is)")
-    p.add_argument("--domain", choices=["auto", "waveform", "spectrogram"],
-                   help=f"optimise samples directly, or the log-magnitude then Griffin-Lim (default {defaults.domain})")
-    p.add_argument("--optimiser", choices=["lbfgs", "adam"], help=f"(default {defaults.optimiser})")
-    p.add_argument("--peaks", choices=list(PEAK_MODES),
-                   help="limit: the content's loudness, peaks held by a limiter; scale: turned down instead, "
-                        f"transients untouched (default {defaults.peaks})")
-    p.add_argument("--loudness", metavar="match|LUFS",
-                   help="match: the content's loudness (RMS; the default); a number such as -14: that "
-                        "integrated loudness in LUFS (ITU-R BS.1770)")
-    p.add_argument("--seed", type=int, help=f"seed for random phase (default {defaults.seed})")
-    p.add_argument("--random-phase", action="store_true", default=None,
-                   help="spectrogram domain: start Griffin-Lim from random phase")
-    p.add_argument("--device", help=f"auto, cpu or cuda (default {defaults.device})")
+    add_options(p, "cli", {"iterations": _model_iterations() + "; auditory with --iterations 300 --contour 0 "
+                                                                "gives its converged texture"})
     _add_weights_options(p)
 
 
 def _model_iterations() -> str:
     """Each model's default iteration count, for the help (read from the models themselves)."""
-    return ", ".join(f"{cls.default_iterations} for {name}" for name, cls in sorted(engine.MODELS.items()))
+    return "the model's: " + ", ".join(f"{cls.default_iterations} for {name}"
+                                       for name, cls in sorted(engine.MODELS.items()))
 
 
 def _add_weights_options(p: argparse.ArgumentParser) -> None:
@@ -75,12 +57,6 @@ def _model(name: str, args: argparse.Namespace):
     if getattr(args, "weights", None):
         params["weights_path"] = args.weights
     return get_model(name, **params)
-
-
-def _settings(args: argparse.Namespace, base: RenderSettings = defaults) -> RenderSettings:
-    """``base`` with every option given on the command line, validated (once, here where they enter)."""
-    given = {k: getattr(args, k) for k in SETTING_OPTIONS if getattr(args, k, None) is not None}
-    return dataclasses.replace(base, **given).validated()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -118,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     p = psub.add_parser("create", help="analyse style audio once and save it as a user preset")
     p.add_argument("name")
     p.add_argument("style_files", nargs="+", metavar="STYLE_FILE")
-    p.add_argument("--model", default=engine.DEFAULT_MODEL, choices=sorted(engine.MODELS))
+    p.add_argument("--model", default=engine.DEFAULT_MODEL, metavar=_MODEL_CHOICES)
     p.add_argument("--description", default="")
     p.add_argument("--force", action="store_true", help="replace a user preset of the same name")
     _add_weights_options(p)
@@ -171,6 +147,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="the device to test a 1 s render on (default %(default)s)")
 
     sub.add_parser("errors", help="every error code: when it happens and what to do (a Markdown table)")
+    sub.add_parser("settings", help="every render setting: where it is set, its default and values (a Markdown table)")
     sub.add_parser("info", help="version, device, threads and models")
     _add_batch_parser(sub)
     _add_cluster_options(sub.choices["serve"])
@@ -201,24 +178,15 @@ def _add_batch_parser(sub) -> None:
     p.add_argument("--preset", action="append", default=[], metavar="NAME", help="a preset (repeatable)")
     p.add_argument("--style", action="append", default=[], metavar="FILE",
                    help="style audio (repeatable; several files are pooled into one style)")
-    p.add_argument("--strength", action="append", type=float, default=[], metavar="S",
-                   help="strength (repeatable; default 1.0)")
     p.add_argument("--name", default=DEFAULT_NAME,
                    help="output name template below -o (default %(default)s; also {seed}, {iterations}, {model}); "
                         "sub-folders of input folders are mirrored")
     p.add_argument("--jobs", type=int, default=default_jobs(),
                    help="renders at once: worker processes, torch threads split between them "
                         "(default %(default)s: one per 2 cores)")
-    p.add_argument("--model", default=None, choices=sorted(engine.MODELS),
+    p.add_argument("--model", default=None, metavar=_MODEL_CHOICES,
                    help=f"model for --style files (default {engine.DEFAULT_MODEL})")
-    p.add_argument("--iterations", type=int, default=None, help="optimiser iterations (default: the model's)")
-    p.add_argument("--contour", type=float, default=defaults.contour,
-                   help="how far the content's loud and quiet moments are kept, 0..1 (default %(default)s)")
-    p.add_argument("--seed", type=int, default=defaults.seed, help="(default %(default)s)")
-    p.add_argument("--domain", choices=["auto", "waveform", "spectrogram"], default=defaults.domain)
-    p.add_argument("--optimiser", choices=["lbfgs", "adam"], default=defaults.optimiser)
-    p.add_argument("--peaks", choices=list(PEAK_MODES), default=defaults.peaks)
-    p.add_argument("--device", default=defaults.device, help="auto, cpu or cuda (default %(default)s)")
+    add_options(p, "batch")
     _add_weights_options(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar (failures are still printed)")
     _add_cluster_options(p)
@@ -243,8 +211,7 @@ def _batch(args: argparse.Namespace) -> int:
         raise GramophoneError("--jobs must be at least 1", "bad_args")
     styles = [StyleChoice(preset=name) for name in args.preset] + ([StyleChoice(style=tuple(
         str(Path(f).resolve()) for f in args.style))] if args.style else [])
-    base = RenderSettings(iterations=args.iterations, contour=args.contour, seed=args.seed, domain=args.domain,
-                          optimiser=args.optimiser, device=args.device, peaks=args.peaks)
+    base = settings_from(args, "batch")
     planned = batch.plan(args.inputs, args.output_dir, styles, args.strength or [defaults.strength], base,
                          PresetStore(args.preset_dir), args.name, args.model,
                          str(Path(args.weights).resolve()) if args.weights else None, args.random_weights)
@@ -266,16 +233,16 @@ def _batch(args: argparse.Namespace) -> int:
 
 def _render(content: str, styles: Optional[Sequence[str]], output: Optional[str], args: argparse.Namespace) -> int:
     from ..engine import sidecar
-    from ..engine.loudness import lufs_target
     from ..engine.pipeline import render_file, style_from_files
 
     if output is None and not getattr(args, "like", None):
         raise GramophoneError("name the output with -o OUTPUT (only --like has a default)", "bad_output")
     store = PresetStore(args.preset_dir)
     record = sidecar.read(args.like) if getattr(args, "like", None) else None
-    settings = _settings(args, sidecar.settings_from(record) if record else defaults)
-    loudness = args.loudness or (record.get("loudness", "match") if record else "match")
-    lufs_target(loudness)  # checked here, before any audio is read or analysed
+    if args.model is not None:
+        check_model_name(args.model)
+    settings = settings_from(args, "cli", sidecar.settings_from(record) if record else defaults)  # checked here,
+    # before any audio is read or analysed
     if record:
         model, style, source = sidecar.restore_style(record, store, args.weights)
         if args.model not in (None, model.name):
@@ -298,7 +265,7 @@ def _render(content: str, styles: Optional[Sequence[str]], output: Optional[str]
     try:
         with _progress_bar("rendering") as progress:
             result = render_file(content, output, model, style, settings, progress, cancel,
-                                 loudness=loudness, source=source,
+                                 source=source,
                                  sidecar=not getattr(args, "no_sidecar", False))
     except KeyboardInterrupt:
         cancel.cancel()
@@ -464,11 +431,17 @@ def _errors(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings_table(args: argparse.Namespace) -> int:
+    print(settings_markdown())
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     commands: dict[Optional[str], Callable[[argparse.Namespace], int]] = {
         "render": lambda a: _render(a.content, a.style, a.output, a), "demo": _demo, "preset": _preset,
-        "serve": _serve, "batch": _batch, "clients": _clients, "doctor": _doctor, "errors": _errors}
+        "serve": _serve, "batch": _batch, "clients": _clients, "doctor": _doctor, "errors": _errors,
+        "settings": _settings_table}
     try:
         return commands.get(args.command, lambda a: _info())(args)
     except GramophoneError as exc:

@@ -8,10 +8,12 @@ back to the command line's options:
 ``content``    the clip (relative paths are relative to the manifest's folder)
 ``preset``     a preset name, or
 ``style``      style audio file(s) (CSV: separated by ``;``), analysed with ``model``
-``strength``   0-1
-``iterations``, ``contour``, ``seed``, ``domain``, ``optimiser``, ``peaks``, ``model``: as ``gramophone render``
+``model``      the model for ``style`` files
 ``output``     where to write, relative to ``-o`` (must stay inside it); default: the name template
 =============  ==============================================================================
+
+and every render setting the settings table (:mod:`engine.settings`) exposes in manifests, as
+``gramophone render`` takes it (``strength``, ``iterations``, ``loudness``, …).
 """
 from __future__ import annotations
 
@@ -24,11 +26,12 @@ from typing import Any, Iterable, Optional
 from ..engine.audio import READ_EXTENSIONS
 from ..engine.errors import GramophoneError
 from ..engine.limits import MAX_MANIFEST_BYTES, MAX_MANIFEST_ROWS, parse_json, read_bounded
+from ..engine.settings import exposed_in
 
 MANIFEST_EXTENSIONS = (".csv", ".json")
-FIELDS = {"content": str, "preset": str, "style": list, "strength": float, "iterations": int, "contour": float,
-          "seed": int,
-          "domain": str, "optimiser": str, "peaks": str, "model": str, "output": str}
+#: column -> its type, or the render setting that parses it
+FIELDS: dict[str, Any] = {"content": str, "preset": str, "style": list, "model": str, "output": str,
+                          **{s.name: s for s in exposed_in("manifest")}}
 
 
 @dataclass(frozen=True)
@@ -116,12 +119,7 @@ def _row(record: dict[str, Any], manifest: Path, number: int) -> Row:
                     raise ValueError(f"expected text, got {value!r}")
                 fixed[key] = value
             else:
-                if isinstance(value, bool):
-                    raise ValueError(f"expected a number, got {value!r}")
-                number_value = kind(float(value)) if kind is int else float(value)
-                if kind is int and float(value) != number_value:
-                    raise ValueError(f"expected a whole number, got {value!r}")
-                fixed[key] = number_value
+                fixed[key] = kind.parse(value)
         except (TypeError, ValueError) as exc:
             raise GramophoneError(f"{where}: field '{key}': {exc}", "bad_manifest") from None
     content = _relative_to(manifest, fixed.pop("content"))

@@ -24,6 +24,7 @@ from .. import engine
 from ..engine import RenderSettings
 from ..engine.audio import probe_audio
 from ..engine.errors import GramophoneError
+from ..engine.models import check_model_name
 from ..engine.preset_store import PresetStore
 from ..engine.render import resolve_device
 
@@ -35,8 +36,6 @@ from .paths import PathPolicy
 from .render_task import RenderTask, StyleSource
 
 log = logging.getLogger("gramophone.server")
-#: OSC render options that are RenderSettings fields (reply_port and audition are the server's own).
-SETTING_OPTIONS = tuple(k for k in A.RENDER_OPTIONS if k not in ("reply_port", "audition"))
 
 
 class GramophoneServer:
@@ -150,8 +149,7 @@ class GramophoneServer:
         entry = self.store.find(a["preset"])
         weights = self._weights_for(entry.path)
         output = self.policy.writable(a["out_path"], content)
-        chosen = {k: v for k, v in opts.items() if k in SETTING_OPTIONS}  # the rest keep RenderSettings' defaults
-        settings = RenderSettings(device=self.device, **chosen).validated()
+        settings = RenderSettings(device=self.device, **A.render_settings(opts)).validated()
         task = RenderTask(a["id"], str(content), str(output), StyleSource(preset_path=str(entry.path), weights=weights),
                           settings, staging=RenderTask.staging_for(output))
         job = Job(task, targets, bool(opts.get("audition", 0)))
@@ -207,8 +205,7 @@ class GramophoneServer:
         self._check_length(style, "style")
         preset_format.check_name(a["name"])
         model = opts.get("model", engine.DEFAULT_MODEL)
-        if model not in engine.MODELS:
-            raise GramophoneError(f"unknown model '{model}'; known: {', '.join(engine.MODELS)}", "bad_parameter")
+        check_model_name(model)
         weights = opts.get("weights")
         if weights is None:
             if "weights" in engine.MODELS[model].defaults:  # a pretrained network: say so now, not after a spawn

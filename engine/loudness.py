@@ -2,7 +2,8 @@
 
 Every output ends at or under :data:`PEAK_CEILING`. ``match_loudness`` brings a render to its
 content's RMS level (what the render has always done); ``normalise_lufs`` brings it to an
-integrated loudness in LUFS (ITU-R BS.1770, measured with pyloudnorm), the unit producers and
+integrated loudness in LUFS (ITU-R BS.1770, measured as pyloudnorm measures it, by
+:class:`LoudnessMeter`, which also takes a long clip block by block), the unit producers and
 streaming services work in (e.g. -14 LUFS).
 """
 from __future__ import annotations
@@ -106,18 +107,78 @@ def lufs_target(loudness: str | float) -> float | None:
 def integrated_lufs(data: np.ndarray, sample_rate: int) -> float:
     """Integrated loudness (ITU-R BS.1770-4, LUFS) of ``[channels, samples]``; ``-inf`` for silence.
 
-    pyloudnorm weighs up to 5 channels; with more, each channel is measured alone and the
-    powers are summed. Clips under the standard's 400 ms block use one block of their length."""
-    import pyloudnorm
+    Clips under the standard's 400 ms block use one block of their length (see :class:`LoudnessMeter`)."""
+    meter = LoudnessMeter(sample_rate, data.shape[0], data.shape[1])
+    meter.add(data)
+    return meter.lufs()
 
-    block = min(0.4, data.shape[1] / sample_rate)
-    meter = pyloudnorm.Meter(sample_rate, block_size=block)
-    x = np.asarray(data, dtype=np.float64)
-    if x.shape[0] <= 5:
-        return float(meter.integrated_loudness(x.T))
-    powers = [10 ** (meter.integrated_loudness(channel) / 10) for channel in x]
-    total = sum(powers)
-    return float(10 * np.log10(total)) if total > 0 else float("-inf")
+
+class LoudnessMeter:
+    """Integrated loudness of a clip fed block by block, front to back, in flat memory: what
+    pyloudnorm's ``Meter.integrated_loudness`` gives for the whole clip (the same K-weighting
+    filters, 400 ms gating blocks every 100 ms, absolute and relative gates), so that a streamed
+    render (:mod:`engine.streaming`) can be brought to a LUFS target however long it is.
+
+    pyloudnorm weighs up to 5 channels; with more, each channel is measured alone and the powers
+    are summed. ``frames``, the clip's length, fixes the gating blocks in advance."""
+
+    def __init__(self, sample_rate: int, channels: int, frames: int) -> None:
+        import pyloudnorm
+
+        self.block = min(0.4, frames / sample_rate)
+        meter = pyloudnorm.Meter(sample_rate, block_size=self.block)
+        self._stages = [(f.passband_gain, f.b, f.a) for f in meter._filters.values()]
+        self._state: list[list[np.ndarray]] = [[np.zeros(max(len(a), len(b)) - 1) for _, b, a in self._stages]
+                                               for _ in range(channels)]
+        self.sample_rate, self.channels, self.frames = sample_rate, channels, frames
+        count = int(np.round((frames / sample_rate - self.block) / (self.block * 0.25))) + 1
+        j = np.arange(max(count, 0))
+        self._lower = np.minimum((self.block * j * 0.25 * sample_rate).astype(np.int64), frames)
+        self._upper = np.minimum((self.block * (j * 0.25 + 1) * sample_rate).astype(np.int64), frames)
+        self._bounds = np.unique(np.concatenate([[0], self._lower, self._upper]))
+        self._sums = np.zeros((channels, len(self._bounds)))  # running sum of squares at each bound
+        self._seen, self._total = 0, np.zeros(channels)
+
+    def add(self, block: np.ndarray) -> None:
+        """The next ``[channels, samples]`` of the clip."""
+        from scipy.signal import lfilter
+
+        x = np.asarray(block, dtype=np.float64)
+        start, stop = self._seen, self._seen + x.shape[1]
+        inside = (self._bounds > start) & (self._bounds <= stop)
+        for c in range(self.channels):
+            y = x[c]
+            for s, (gain, b, a) in enumerate(self._stages):
+                y, self._state[c][s] = lfilter(b, a, y, zi=self._state[c][s])
+                y = gain * y
+            running = self._total[c] + np.cumsum(np.square(y))
+            self._sums[c, inside] = running[self._bounds[inside] - start - 1]
+            self._total[c] = running[-1] if running.size else self._total[c]
+        self._seen = stop
+
+    def lufs(self) -> float:
+        """The integrated loudness of everything added (``-inf`` for silence)."""
+        index = {int(b): i for i, b in enumerate(self._bounds)}
+        upper, lower = [index[int(u)] for u in self._upper], [index[int(v)] for v in self._lower]
+        z = (self._sums[:, upper] - self._sums[:, lower]) / (self.block * self.sample_rate)
+        if self.channels <= 5:
+            return _gated(z, np.array([1.0, 1.0, 1.0, 1.41, 1.41][:self.channels]))
+        total = sum(10 ** (_gated(z[c:c + 1], np.ones(1)) / 10) for c in range(self.channels))
+        return float(10 * np.log10(total)) if total > 0 else float("-inf")
+
+
+def _gated(z: np.ndarray, weights: np.ndarray) -> float:
+    """BS.1770's gated loudness of per-channel block powers ``z [channels, blocks]``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        block = -0.691 + 10 * np.log10(weights @ z)
+        kept = block >= -70.0
+        if not kept.any():
+            return float("-inf")
+        relative = -0.691 + 10 * np.log10(weights @ z[:, kept].mean(axis=1)) - 10.0
+        kept = (block > relative) & (block > -70.0)
+        if not kept.any():
+            return float("-inf")
+        return float(-0.691 + 10 * np.log10(weights @ z[:, kept].mean(axis=1)))
 
 
 def normalise_lufs(data: np.ndarray, sample_rate: int, target: float, limit: bool = True) -> np.ndarray:

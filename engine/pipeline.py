@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -44,25 +44,25 @@ def style_from_files(paths: Sequence[str | os.PathLike], model: TextureModel) ->
 def render_file(content_path: str | os.PathLike, output_path: str | os.PathLike, model: TextureModel,
                 style: Stats, settings: RenderSettings = RenderSettings(),
                 progress: Optional[ProgressCallback] = None, cancel: Optional[CancelToken] = None, *,
-                loudness: str | float = "match", source: Optional[_sidecar.StyleSource] = None,
+                loudness: str | float | None = None, source: Optional[_sidecar.StyleSource] = None,
                 sidecar: bool = True) -> RenderResult:
     """Render the audio file ``content_path`` into ``output_path`` (format from its extension).
 
-    ``loudness``: ``"match"`` keeps the content's RMS level (the render's own matching), a number
-    is an integrated-loudness target in LUFS. ``source`` (preset name or style files) goes into
+    ``settings.loudness``: ``"match"`` keeps the content's RMS level (the render's own matching), a
+    number is an integrated-loudness target in LUFS; ``loudness``, if given, overrides it. ``source`` (preset name or style files) goes into
     the sidecar; ``sidecar=False`` writes none.
 
     A clip longer than one chunk is streamed (``engine.streaming``), so memory does not grow with
     its length; a shorter one is rendered in memory, in one piece.
     """
+    if loudness is not None:
+        settings = replace(settings, loudness=loudness)
+    settings = settings.validated()
     out = check_output_path(output_path, content_path)
-    target_lufs = lufs_target(loudness)
+    target_lufs = lufs_target(settings.loudness)
     started = time.perf_counter()
     sample_rate, _, frames = probe_audio(content_path)
-    if frames > chunk_frames(settings, sample_rate):
-        if target_lufs is not None:
-            raise GramophoneError("a LUFS loudness target works on clips up to one chunk (30 s) for now; "
-                                  "use --loudness match for longer clips", "bad_parameter")
+    if frames > chunk_frames(settings, sample_rate):  # streamed; it brings the output to the LUFS target itself
         sample_rate, channels, frames, report = render_streamed(
             content_path, out, model, style, settings, progress, cancel,
             lambda clip, sr: report_on(clip, sr, model, style))
@@ -78,7 +78,7 @@ def render_file(content_path: str | os.PathLike, output_path: str | os.PathLike,
                               content.shape[0], report_on(rendered, sample_rate, model, style))
     if sidecar:
         _sidecar.write(out, _sidecar.record(content=content_path, output=out, model=model, style=style, source=source,
-                                            settings=settings, loudness=loudness, seconds=result.seconds,
+                                            settings=settings, seconds=result.seconds,
                                             duration=result.duration, sample_rate=sample_rate,
                                             channels=result.channels))
     return result

@@ -38,7 +38,7 @@ content's length, rate and channel count out. The steps:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Optional
+from typing import Optional, Union
 
 import numpy as np
 import torch
@@ -49,15 +49,12 @@ from .errors import GramophoneError
 from .models import Stats, TextureModel
 from .progress import CancelToken, ProgressCallback, check_cancel
 from .optimise import adam, lbfgs
+from .settings import DOMAINS, OPTIMISERS, PEAK_MODES, SETTINGS, default  # noqa: F401 (the first three re-exported)
 from .spectral import griffin_lim, istft, replace_end_frames, stft
 from .strength import morph
 
 #: Level (RMS) content and style are brought to before analysis: -20 dBFS.
 REFERENCE_RMS = 0.1
-DOMAINS = ("auto", "waveform", "spectrogram")
-OPTIMISERS = ("lbfgs", "adam")
-#: How the output's peaks are kept under -0.1 dBFS (see :func:`engine.audio.match_loudness`).
-PEAK_MODES = ("limit", "scale")
 #: How often (iterations) a render asks the model whether it has converged.
 CONVERGENCE_CHECK_EVERY = 10
 #: Adam's step, relative to the RMS of what is optimised (samples or log-magnitudes).
@@ -66,16 +63,19 @@ DEFAULT_ADAM_RATE = {"waveform": 0.05, "spectrogram": 0.02}
 
 @dataclass(frozen=True)
 class RenderSettings:
-    """What a render does. Defaults are the measured sweet spot (see bench/RESULTS.md)."""
+    """What a render does. Defaults are the measured sweet spot (see bench/RESULTS.md).
 
-    strength: float = 1.0
+    The settings a user sets take their default, values and help from the table in
+    :mod:`engine.settings`; the rest are the engine's own (tests and benchmarks set them)."""
+
+    strength: float = default("strength")
     #: None: the model's own default (``TextureModel.default_iterations``).
-    iterations: Optional[int] = None
-    seed: int = 0
+    iterations: Optional[int] = default("iterations")
+    seed: int = default("seed")
     #: "auto": the model's own (``TextureModel.default_domain``).
-    domain: str = "auto"
-    optimiser: str = "lbfgs"
-    device: str = "auto"
+    domain: str = default("domain")
+    optimiser: str = default("optimiser")
+    device: str = default("device")
     #: Adam's step relative to the parameters' RMS; None picks :data:`DEFAULT_ADAM_RATE`.
     learning_rate: Optional[float] = None
     griffin_lim_iterations: int = 16
@@ -85,33 +85,24 @@ class RenderSettings:
     #: How far (0..1, in dB) the render's coarse energy contour is moved back to the content's
     #: after the optimiser (:func:`engine.envelope.follow_contour`): the content's syllables,
     #: notes and hits, which a style-only loss wears away. 0: the optimiser's output as it is.
-    contour: float = 0.4
-    random_phase: bool = False
+    contour: float = default("contour")
+    random_phase: bool = default("random_phase")
     chunk_seconds: float = 30.0
     crossfade_seconds: float = 0.5
     match_loudness: bool = True
     #: "limit": loudness matched, peaks held by a limiter; "scale": turned down instead.
-    peaks: str = "limit"
+    peaks: str = default("peaks")
+    #: "match": the content's RMS level (``render`` does it); a number: that integrated loudness in
+    #: LUFS, which the file-level render (:mod:`engine.pipeline`) brings the output to.
+    loudness: Union[str, float] = default("loudness")
 
     def validated(self) -> "RenderSettings":
         """Return self, or raise :class:`GramophoneError` naming the first bad setting."""
-        if not 0.0 <= self.strength <= 1.0:
-            raise GramophoneError(f"strength must be in [0, 1], got {self.strength}", "bad_parameter")
-        if not 0.0 <= self.contour <= 1.0:
-            raise GramophoneError(f"contour must be in [0, 1], got {self.contour}", "bad_parameter")
-        if self.iterations is not None and not 1 <= self.iterations <= 10_000:
-            raise GramophoneError(f"iterations must be in 1-10000, got {self.iterations}", "bad_parameter")
-        if self.domain not in DOMAINS:
-            raise GramophoneError(f"domain must be one of {', '.join(DOMAINS)}, got '{self.domain}'", "bad_parameter")
-        if self.optimiser not in OPTIMISERS:
-            raise GramophoneError(f"optimiser must be one of {', '.join(OPTIMISERS)}, got '{self.optimiser}'",
-                                  "bad_parameter")
-        if self.peaks not in PEAK_MODES:
-            raise GramophoneError(f"peaks must be one of {', '.join(PEAK_MODES)}, got '{self.peaks}'", "bad_parameter")
+        for setting in SETTINGS:
+            setting.check(getattr(self, setting.name))
         if self.chunk_seconds < 1.0 or not 0.0 <= self.crossfade_seconds < self.chunk_seconds / 2:
             raise GramophoneError("chunk_seconds must be >= 1 and crossfade_seconds in [0, chunk_seconds/2)",
                                   "bad_parameter")
-        resolve_device(self.device)
         return self
 
 

@@ -60,7 +60,7 @@ def stats_sha256(style: "Stats") -> str:
 
 
 def record(*, content: str | os.PathLike, output: str | os.PathLike, model: "TextureModel", style: "Stats",
-           source: Optional[StyleSource], settings: "RenderSettings", loudness: str | float, seconds: float,
+           source: Optional[StyleSource], settings: "RenderSettings", seconds: float,
            duration: float, sample_rate: int, channels: int) -> dict[str, Any]:
     """The sidecar's content for one finished render."""
     from .. import __version__
@@ -76,7 +76,7 @@ def record(*, content: str | os.PathLike, output: str | os.PathLike, model: "Tex
         "style": {"preset": source.preset, "stats_sha256": stats_sha256(style),
                   "files": [{"path": str(Path(f).resolve()), "sha256": file_sha256(f)} for f in source.files]},
         "strength": settings.strength, "seed": settings.seed,
-        "settings": _plain(dataclasses.asdict(settings)), "loudness": loudness,
+        "settings": _plain(dataclasses.asdict(settings)), "loudness": settings.loudness,
         "seconds": round(seconds, 3),
     }
 
@@ -135,9 +135,19 @@ def settings_from(data: dict[str, Any]) -> "RenderSettings":
     """The :class:`~gramophone.engine.render.RenderSettings` a sidecar records (unknown keys ignored)."""
     from .render import RenderSettings
 
+    from .settings import BY_NAME
+
     names = {f.name for f in dataclasses.fields(RenderSettings)}
+    values = {k: v for k, v in data["settings"].items() if k in names}
+    values.setdefault("loudness", data.get("loudness", "match"))  # sidecars from before it was a setting
+    for name, value in values.items():  # each setting's own type (JSON keeps 1.0 as 1, and old loudness as text)
+        if name in BY_NAME and value is not None:
+            try:
+                values[name] = BY_NAME[name].parse(value)
+            except ValueError as exc:
+                raise GramophoneError(f"the sidecar's {name}: {exc}", "bad_sidecar") from None
     try:
-        return RenderSettings(**{k: v for k, v in data["settings"].items() if k in names}).validated()
+        return RenderSettings(**values).validated()
     except TypeError as exc:
         raise GramophoneError(f"the sidecar's settings are not this Gramophone's: {exc}", "bad_sidecar") from exc
 

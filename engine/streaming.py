@@ -16,6 +16,9 @@ length, in four steps:
 3. **Loudness.** As :func:`engine.audio.match_loudness` on one array: the gains come from
    passes over the temporary file that only sum squares; the look-ahead limiter runs block by
    block with enough context on both sides that each block comes out as in the whole file.
+   A LUFS target (``settings.loudness``) then does what :func:`engine.loudness.normalise_lufs`
+   does, each pass measuring the whole file's integrated loudness block by block
+   (:class:`engine.loudness.LoudnessMeter`).
 4. **Write.** A last pass writes the output's temporary file block by block (format from the
    extension, as :func:`engine.audio.write_audio` writes it); it is renamed over the output.
 
@@ -39,7 +42,7 @@ from typing import Callable, Iterator, Optional
 import numpy as np
 
 from .audio import PEAK_CEILING, limit_peaks, make_shareable, probe_audio
-from .loudness import limited_target
+from .loudness import LoudnessMeter, limited_target, lufs_target
 from .errors import GramophoneError
 from .models import Stats, TextureModel
 from .progress import CancelToken, ProgressCallback, check_cancel
@@ -83,16 +86,28 @@ def render_streamed(content_path: str | os.PathLike, output_path: str | os.PathL
         measured = _measure(content_path, model.sample_rate, report, cancel)
         sr, channels = measured.sample_rate, measured.channels
         figures: dict[str, float] = {}
+        target = lufs_target(settings.loudness)
+        unchanged = settings.strength == 0.0 or measured.analysis_rms <= 1e-9  # render returns the content
         with _output_writer(temp.output, out, sr, channels) as writer:
-            if settings.strength == 0.0 or measured.analysis_rms <= 1e-9:  # render returns the content
+            if unchanged and target is None:
                 for block in _read_blocks(content_path, BLOCK_FRAMES):
                     check_cancel(cancel)
                     writer.write(block)
             else:
                 with _RawFile(temp.raw, channels, sr, out) as raw:
-                    figures = _render_chunks(content_path, measured, model, style, settings, raw, report, cancel,
-                                             chunk_report)
-                process, context = _loudness(raw, measured.rms, settings, report, cancel)
+                    if unchanged:
+                        for block in _read_blocks(content_path, BLOCK_FRAMES):
+                            check_cancel(cancel)
+                            raw.write(block)
+                    else:
+                        figures = _render_chunks(content_path, measured, model, style, settings, raw, report,
+                                                 cancel, chunk_report)
+                process, context = (lambda block: block), 0
+                if not unchanged:
+                    process, context = _loudness(raw, measured.rms, settings, report, cancel)
+                if target is not None:
+                    process, context = _to_lufs(raw, process, context, target, settings.peaks == "limit",
+                                                report, cancel)
                 for block in raw.blocks(process, context, cancel):
                     writer.write(block)
                     report(1.0 - FINISH_SHARE / (LOUDNESS_PASSES + 1) * (1.0 - raw.fraction_read))
@@ -225,6 +240,36 @@ def _loudness(raw: "_RawFile", target: float, settings: RenderSettings, report: 
         if abs(level / target - 1) < 0.01:
             break
     return _limiter_chain(gains, raw.sample_rate), _context(gains, raw)
+
+
+def _to_lufs(raw: "_RawFile", process: Callable[[np.ndarray], np.ndarray], context: int, target: float,
+             limit: bool, report: "_Monotone", cancel: Optional[CancelToken]
+             ) -> tuple[Callable[[np.ndarray], np.ndarray], int]:
+    """What :func:`engine.loudness.normalise_lufs` does to the whole of ``process(raw)``, as a
+    function for its blocks and their context: each pass measures the integrated loudness of the
+    output so far (:class:`LoudnessMeter`, block by block) and adds a gain, then (``limit``) the
+    limiter, or (without) just the gain that keeps the loudest peak under the ceiling."""
+    gains: list[float] = []
+
+    def chain(gains: list[float]) -> tuple[Callable[[np.ndarray], np.ndarray], int]:
+        if not limit:
+            scale = math.prod(gains)
+            return (lambda block: process(block) * scale), context
+        after = _limiter_chain(gains, raw.sample_rate)
+        return (lambda block: after(process(block))), context + _context(gains, raw)
+
+    for _ in range(LOUDNESS_PASSES if limit else 1):  # the same passes as normalise_lufs
+        meter, peak = LoudnessMeter(raw.sample_rate, raw.channels, raw.frames), 0.0
+        for block in raw.blocks(*chain(gains), cancel):
+            meter.add(block)
+            peak = max(peak, float(np.abs(block).max()))
+            report(report.last)  # a pass over a long file: still alive
+        level = meter.lufs()
+        if not math.isfinite(level) or abs(level - target) < 0.05:
+            break
+        gain = 10 ** ((target - level) / 20)
+        gains.append(gain if limit else min(gain, PEAK_CEILING / peak))
+    return chain(gains)
 
 
 def _limiter_chain(gains: list[float], sample_rate: int) -> Callable[[np.ndarray], np.ndarray]:

@@ -119,10 +119,13 @@ def test_json_manifest_with_styles_and_settings(tmp_path, library, rain):
     manifest = tmp_path / "jobs.json"
     manifest.write_text(json.dumps({"items": [
         {"content": str(library / "a.wav"), "style": ["r.wav"], "strength": 0.3, "seed": 4, "peaks": "scale"},
-        {"content": "in/sub/b.wav", "preset": "rain", "iterations": 3, "contour": 0}]}))
+        {"content": "in/sub/b.wav", "preset": "rain", "iterations": 3, "contour": 0, "loudness": -18,
+         "random_phase": True}]}))
     plan = batch.plan([str(manifest)], tmp_path / "out", [], [1.0], FAST, store(tmp_path))
-    assert [(i.label, i.strength, i.settings.seed, i.settings.peaks, i.settings.iterations, i.settings.contour)
-            for i in plan.items] == [("r", 0.3, 4, "scale", 2, 0.4), ("rain", 1.0, 0, "limit", 3, 0.0)]
+    assert [(i.label, i.strength, i.settings.seed, i.settings.peaks, i.settings.iterations, i.settings.contour,
+             i.settings.loudness, i.settings.random_phase)
+            for i in plan.items] == [("r", 0.3, 4, "scale", 2, 0.4, "match", False),
+                                     ("rain", 1.0, 0, "limit", 3, 0.0, -18.0, True)]
     assert [i.output.name for i in plan.items] == ["a.r.s0.3.wav", "b.rain.s1.wav"]
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps([{"content": "in/a.wav", "colour": "red"}]))

@@ -31,7 +31,7 @@ def test_ping_and_status(client):
 def test_render_round_trip(client, work, melody):
     out = work / "out.wav"
     client.send("/gramophone/render", "job1", str(work / "clip.wav"), "rain", str(out), "iterations", 3,
-                "strength", 0.7, "contour", 0.25)
+                "strength", 0.7, "contour", 0.25, "loudness", -20.0)
     assert client.wait_for("/gramophone/queued") == ["job1", 0]
     done = client.wait_for("/gramophone/done", timeout=60)
     assert done[:2] == ["job1", str(out)] and done[2] > 0
@@ -41,7 +41,10 @@ def test_render_round_trip(client, work, melody):
     assert sr == SR and data.shape == melody.shape
     record = json.loads((work / "out.wav.json").read_text())  # the sidecar names the preset
     assert record["style"]["preset"] == "rain" and record["settings"]["strength"] == pytest.approx(0.7)
-    assert record["settings"]["contour"] == pytest.approx(0.25)
+    assert record["settings"]["contour"] == pytest.approx(0.25) and record["loudness"] == -20.0
+    from gramophone.engine.loudness import integrated_lufs
+
+    assert integrated_lufs(data, sr) == pytest.approx(-20.0, abs=0.2)
 
 
 def test_int_ids_come_back_as_ints(client, work):
@@ -140,6 +143,9 @@ def test_progress_at_least_once_a_second(client, work, tmp_path):
     (["j", "CLIP", "rain", "OUT", "contour", 1.5], "bad_parameter"),
     (["j", "CLIP", "rain", "OUT", "domain", "mel"], "bad_parameter"),
     (["j", "CLIP", "rain", "OUT", "peaks", "loud"], "bad_parameter"),
+    (["j", "CLIP", "rain", "OUT", "loudness", "loud"], "bad_parameter"),
+    (["j", "CLIP", "rain", "OUT", "loudness", 3.0], "bad_parameter"),
+    (["j", "CLIP", "rain", "OUT", "random_phase", 2], "bad_parameter"),
     (["j", "CLIP", "rain", "OUT", "colour", "red"], "bad_args"),
     (["j", "CLIP", "rain", "OUT", "strength"], "bad_args"),
     (["j", "CLIP", "rain", "OUT", "strength", "high"], "bad_args"),
@@ -289,6 +295,9 @@ def test_preset_create_for_a_pretrained_model_needs_weights(client, work, rain):
     err = client.request("/gramophone/preset/create", "net", str(work / "style.wav"), "model", "soundnet",
                          reply="/gramophone/error")
     assert err[1] == "no_weights"
+    err = client.request("/gramophone/preset/create", "net", str(work / "style.wav"), "model", "nope",
+                         reply="/gramophone/error")
+    assert err[1] == "bad_model"  # as on the command line and in batches
     assert client.request("/gramophone/preset/create", "net", str(work / "style.wav"), "model", "soundnet",
                           "weights", "random", reply="/gramophone/preset/created", timeout=60) == ["net"]
 

@@ -98,6 +98,50 @@ def test_joins_and_loudness_equal_the_whole_clip_at_48k(tmp_path, monkeypatch, k
     assert np.abs(streamed - whole).max() < 1e-6
 
 
+@pytest.mark.parametrize("peaks", ["limit", "scale"])
+def test_a_lufs_target_on_a_streamed_clip_equals_the_whole_clip(tmp_path, monkeypatch, kernel_model, peaks):
+    """``loudness=-14`` on a clip of many chunks: what ``normalise_lufs`` gives the whole clip
+    after its loudness match (the in-memory path), integrated loudness measured over the whole
+    file block by block; with ``limit`` at the target, peaks under the ceiling either way."""
+    from gramophone.engine.loudness import integrated_lufs, normalise_lufs
+
+    monkeypatch.setattr(streaming, "render", pointwise)
+    monkeypatch.setattr(streaming, "BLOCK_FRAMES", 1000)
+    settings = RenderSettings(chunk_seconds=1.0, crossfade_seconds=0.2, peaks=peaks, loudness=-14.0)
+    content = stereo(48_000, 5.5)
+    path = write_wav(tmp_path / "clip.wav", content, 48_000)
+    render_file(path, tmp_path / "out.wav", kernel_model, {}, settings)
+    streamed, _ = read_audio(tmp_path / "out.wav")
+    whole = match_loudness(pointwise(content, 48_000, None, None, None, lambda *a: None), content, 48_000,
+                           limit=peaks == "limit")
+    whole = normalise_lufs(whole, 48_000, -14.0, limit=peaks == "limit")
+    assert np.abs(streamed - whole).max() < 1e-5
+    assert np.abs(streamed).max() <= PEAK_CEILING
+    if peaks == "limit":
+        assert integrated_lufs(streamed, 48_000) == pytest.approx(-14.0, abs=0.1)
+
+
+def test_the_block_by_block_loudness_meter_is_pyloudnorms(tmp_path):
+    """LoudnessMeter, fed in uneven blocks, measures what pyloudnorm measures on the whole clip
+    (mono, stereo, and 6 channels, which pyloudnorm does not weigh: each measured alone)."""
+    import pyloudnorm
+
+    from gramophone.engine.loudness import LoudnessMeter
+
+    rng = np.random.default_rng(0)
+    for channels, frames in [(1, 48_000 * 2 + 17), (2, 48_000 * 7), (6, 48_000 * 3)]:
+        x = 0.1 * rng.standard_normal((channels, frames)) * np.linspace(0, 1, frames)
+        meter = LoudnessMeter(48_000, channels, frames)
+        for start in range(0, frames, 7777):
+            meter.add(x[:, start:start + 7777])
+        reference = pyloudnorm.Meter(48_000)
+        if channels <= 5:
+            expected = reference.integrated_loudness(x.T)
+        else:
+            expected = 10 * np.log10(sum(10 ** (reference.integrated_loudness(c) / 10) for c in x))
+        assert meter.lufs() == pytest.approx(expected, abs=1e-9)
+
+
 def test_real_48k_render_has_no_clicks_or_level_steps(tmp_path, kernel_model):
     """A steady tone rendered in 5 chunks as wind: its level stays steady across the joins, and no
     join is a click (no 2 ms window around a chunk edge holds more high-frequency energy than
@@ -239,6 +283,13 @@ def test_strength_zero_returns_the_content_bit_for_bit(tmp_path, kernel_model, r
                                                                                  crossfade_seconds=0.2))
     out, _ = read_audio(tmp_path / "out.wav")
     assert np.array_equal(out, content)
+    # with a LUFS target the content is brought to it, as in memory (normalise_lufs on the content)
+    from gramophone.engine.loudness import normalise_lufs
+
+    render_file(path, tmp_path / "loud.wav", kernel_model, rain_stats,
+                RenderSettings(strength=0.0, chunk_seconds=1.0, crossfade_seconds=0.2, loudness=-20.0))
+    out, _ = read_audio(tmp_path / "loud.wav")
+    assert np.abs(out - normalise_lufs(content, SR, -20.0)).max() < 1e-5
 
 
 def test_flac_output_streams_too(tmp_path, monkeypatch, kernel_model):

@@ -16,14 +16,18 @@ MODELS: dict[str, type[TextureModel]] = {m.name: m for m in (KernelModel, Random
 DEFAULT_MODEL = "kernel"
 
 
+def check_model_name(name: str) -> type[TextureModel]:
+    """The model class called ``name``; an unknown name is ``bad_model`` wherever it is given."""
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise GramophoneError(f"unknown model '{name}'; choose one of {', '.join(MODELS)}", "bad_model") from None
+
+
 def get_model(name: str = DEFAULT_MODEL, **params: Any) -> TextureModel:
     """Build the texture model ``name`` with ``params`` overriding its defaults; the pretrained
     ones (``vgg19``, ``soundnet``) also take ``weights_path``, or ``weights="random"``."""
-    try:
-        cls = MODELS[name]
-    except KeyError:
-        raise GramophoneError(f"unknown model '{name}'; choose one of {', '.join(MODELS)}", "bad_model") from None
-    return cls(**params)
+    return check_model_name(name)(**params)
 
 
-__all__ = ["MODELS", "DEFAULT_MODEL", "Stats", "TextureModel", "get_model"]
+__all__ = ["MODELS", "DEFAULT_MODEL", "Stats", "TextureModel", "check_model_name", "get_model"]
