@@ -1,10 +1,15 @@
 """The thread policy (bridge/threads.py): auto takes the cores other programs leave idle, a
 setting from --threads or $GRAMOPHONE_THREADS reaches torch in the worker that renders, and bad
 values are refused with bad_parameter. Its timings are in bench/speed.py, not here."""
+import threading
+
 import pytest
 
-from gramophone.bridge import threads
-from gramophone.engine import GramophoneError
+from gramophone.bridge import cli, threads
+from gramophone.bridge.render_task import RenderTask, StyleSource
+from gramophone.engine import GramophoneError, RenderSettings
+
+from conftest import write_wav
 
 
 @pytest.mark.parametrize("other_busy, expected", [
@@ -59,3 +64,45 @@ def test_wait_policy_is_passive_unless_the_user_chose(monkeypatch):
     monkeypatch.setenv("GOMP_SPINCOUNT", "300000")
     threads.prepare_environment()
     assert "OMP_WAIT_POLICY" not in threads.os.environ
+
+
+@pytest.mark.parametrize("command", [["render", "{clip}", "--style", "{clip}", "-o", "{out}"],
+                                     ["batch", "{clip}", "-o", "{folder}"],
+                                     ["serve", "--port", "0"]])
+def test_cli_refuses_bad_threads_from_option_and_environment(command, tmp_path, melody, monkeypatch, capsys):
+    clip = write_wav(tmp_path / "clip.wav", melody)
+    argv = [a.format(clip=clip, out=tmp_path / "out.wav", folder=tmp_path / "out") for a in command]
+    assert cli.main(argv + ["--threads", "0"]) == 2
+    assert "[bad_parameter" in capsys.readouterr().err
+    monkeypatch.setenv(threads.ENV, "many")
+    assert cli.main(argv) == 2
+    assert "[bad_parameter" in capsys.readouterr().err
+    assert not (tmp_path / "out.wav").exists() and not (tmp_path / "out").exists()
+
+
+def test_setting_reaches_torch_in_the_worker(tmp_path, melody, rain, monkeypatch):
+    """$GRAMOPHONE_THREADS, overridden by --threads, is what the worker process gives torch."""
+    content, style = write_wav(tmp_path / "clip.wav", melody[:, :22_050]), write_wav(tmp_path / "rain.wav", rain)
+
+    def threads_used(argv: list[str]) -> int:
+        events, finished = [], threading.Event()
+
+        def emit(job_id, event, *args):
+            events.append((event, *args))
+            if event in ("done", "error", "cancelled"):
+                finished.set()
+
+        backend = cli._backend(cli._parser().parse_args(["batch", str(content), "-o", str(tmp_path)] + argv))(emit)
+        try:
+            out = tmp_path / f"out{len(argv)}.wav"
+            backend.start(RenderTask(1, str(content), str(out), StyleSource(style_files=(str(style),)),
+                                     RenderSettings(iterations=2), RenderTask.staging_for(out)))
+            assert finished.wait(120), events
+        finally:
+            backend.close()
+        assert events[-1][0] == "done", events
+        return next(e[2] for e in events if e[0] == "started")
+
+    monkeypatch.setenv(threads.ENV, "3")
+    assert threads_used([]) == 3
+    assert threads_used(["--threads", "1"]) == 1
