@@ -47,10 +47,13 @@ class Counter:
 
 class Competitor:
     """A separate Python process spinning in a tight loop (pinned to ``core``, or wherever the
-    scheduler puts it); :meth:`count` reads how far it has counted."""
+    scheduler puts it); :meth:`count` reads how far it has counted. ``own_session``: in a session
+    of its own, as a program started apart from the renders (a DAW) is; Linux's autogroup
+    scheduling then shares the CPU between sessions first, so in the benchmark's session it
+    would split one session's share with the renders (the harsher case)."""
 
-    def __init__(self, core: Optional[int] = None) -> None:
-        self.core = core
+    def __init__(self, core: Optional[int] = None, own_session: bool = True) -> None:
+        self.core, self.own_session = core, own_session
 
     def __enter__(self) -> "Competitor":
         fd, self.path = tempfile.mkstemp(prefix="gramophone-spin-")
@@ -58,7 +61,8 @@ class Competitor:
         os.close(fd)
         self._counter = Counter(self.path)
         self._process = subprocess.Popen([sys.executable, "-c", _SPIN, self.path,
-                                          "-" if self.core is None else str(self.core)])
+                                          "-" if self.core is None else str(self.core)],
+                                         start_new_session=self.own_session)
         while self.count() == 0:
             time.sleep(0.01)
         return self

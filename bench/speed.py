@@ -99,7 +99,8 @@ def whole_process(policy: str, files: dict[str, Path], repeats: int, spin: Compe
     return dict(seconds=min(seconds), all_seconds=seconds, counted=counted, counted_over=sum(seconds))
 
 
-def thread_policies(policies: list[str], clips: list[str], repeats: int, pin: int | None) -> list[dict]:
+def thread_policies(policies: list[str], clips: list[str], repeats: int, pin: int | None,
+                    own_session: bool = True) -> list[dict]:
     """Every policy on every clip (and the whole process), quiet then with one core busy; printed as a table."""
     folder = Path(tempfile.mkdtemp(prefix="gramophone-speed-"))
     files = dict(content=write_audio(folder / "content.wav", synth.plucked_melody(SR, 10.0), SR),
@@ -110,7 +111,7 @@ def thread_policies(policies: list[str], clips: list[str], repeats: int, pin: in
     for clip, mode, policy in jobs:  # quiet, then busy at once, so that other users' load drifts less between them
         for state in ("quiet", "busy"):
             background = probe.other_busy()  # other users' load, before the configuration starts
-            with Competitor(pin) if state == "busy" else _nothing() as spin:
+            with Competitor(pin, own_session) if state == "busy" else _nothing() as spin:
                 alone = spin.rate(1.0) if spin else 0.0
                 r = (in_process(policy, clip, repeats, spin.path if spin else None) if mode == "in-process"
                      else whole_process(policy, files, repeats, spin))
@@ -211,13 +212,16 @@ def main() -> None:
     parser.add_argument("--clips", nargs="+", default=list(CLIPS), choices=list(CLIPS))
     parser.add_argument("--repeats", type=int, default=3, help="renders per configuration; the best counts")
     parser.add_argument("--pin", type=int, default=None, metavar="CORE", help="pin the competitor to this core")
+    parser.add_argument("--same-session", action="store_true",
+                        help="run the competitor in the benchmark's session (see bench/busy.py)")
     parser.add_argument("--budgets", type=int, nargs="+", default=[],
                         help="also time the paper's configuration at these L-BFGS budgets (e.g. 10 30 100 300)")
     parser.add_argument("--no-memory", action="store_true", help="skip the 60 s peak-memory render")
     args = parser.parse_args()
 
     load = os.getloadavg()
-    results = dict(policies=thread_policies(args.policies, args.clips, args.repeats, args.pin))
+    results = dict(policies=thread_policies(args.policies, args.clips, args.repeats, args.pin,
+                                                not args.same_session))
     if args.budgets:
         results["paper"] = paper_comparison(args.budgets)
     if not args.no_memory:
