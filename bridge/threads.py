@@ -1,10 +1,11 @@
 """The thread policy: how many torch threads a render uses, and how its threads wait.
 
-Gramophone renders beside a DAW whose audio engine keeps a core busy. Measured on the 2-core
-machine (``bench/speed.py``; figures in ``bench/RESULTS.md``, "Thread policy"), torch's own
-default (a thread per core, OpenMP threads that spin while they wait) fights the host for
-the busy core: the render got 2.9x slower and the spinning host kept only 52-79 % of its core.
-So, in every process that renders (the command line, server and batch workers, Ray tasks):
+Gramophone renders beside a DAW whose audio engine keeps a core busy. On the 2-core machine
+torch's own default (a thread per core, OpenMP threads that spin while they wait) fights the
+host for the busy core: with one core busy the render took 2.9x its quiet time and the host kept
+52-79 % of its core (issue #22); with the cores contended it was 3-11x slower than this policy,
+and the host kept less (``bench/speed.py``; ``bench/RESULTS.md``, "Thread policy"). So, in every
+process that renders (the command line, server and batch workers, Ray tasks):
 
 * threads wait **passively** (``OMP_WAIT_POLICY=PASSIVE``: a thread that waits for its siblings
   sleeps instead of spinning on a core someone else needs). OpenMP reads this once, when torch
