@@ -1,7 +1,7 @@
 """Speed benchmark: the default render's time on a quiet machine and with one core busy, per
 thread policy, in-process and as a whole process; and the default against the paper's configuration.
 
-    .venv/bin/python -m bench.speed                           # thread policies (old and new), ~4 minutes
+    .venv/bin/python -m bench.speed                           # thread policies (old and new), ~5 minutes quiet
     .venv/bin/python -m bench.speed --policies old new 1 2    # and candidates (see POLICIES)
     .venv/bin/python -m bench.speed --budgets 10 30 100 300   # also the paper's configuration
 
@@ -10,10 +10,12 @@ reads its wait policy when torch loads) with its environment, quiet and then wit
 process spinning on a core (``bench/busy.py``; as a DAW's audio engine does), whose rate during
 the renders against its rate alone is the share of its core it kept. Clips: 10 s mono 44.1 kHz,
 10 s stereo 48 kHz, 30 s mono 44.1 kHz (the plucked melody, in the style of 10 s of rain), best
-of ``--repeats`` (fewer once a configuration's renders pass ``BUDGET`` seconds); whole process: ``python -m gramophone render`` of the 10 s mono clip from start
-to written file, so start-up shows. The machine's own load from other processes is printed
-(cores busy before each configuration), as it moves every figure; each configuration runs
-quiet and then busy at once, and the competitor's rate alone is taken just before and after.
+of ``--repeats`` (fewer once a configuration's renders pass ``BUDGET`` seconds); whole process:
+``python -m gramophone render`` of the 10 s mono clip from start to written file, so start-up
+shows. The machine's load from other processes is printed (cores busy before each configuration),
+as it moves every figure (at load average 5-7 the default run took 13-16 minutes); each
+configuration runs quiet and then busy at once, and the competitor's rate alone is taken just
+before and after.
 
 The paper configuration (``--budgets``): the 4096-filter random net on log1p STFT at 22.05 kHz
 (n_fft 2048, hop 512) with its full 4096 x 4096 Gram matrices, spectrogram domain, L-BFGS,

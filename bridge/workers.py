@@ -116,8 +116,8 @@ class LocalWorkers:
     # ---- the watcher thread --------------------------------------------------------------
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()
-        process = self._ctx.Process(target=worker_main, args=(child, self.threads, self.cap, self.nice), name="gramophone-worker",
-                                    daemon=True)
+        process = self._ctx.Process(target=worker_main, args=(child, self.threads, self.cap, self.nice),
+                                    name="gramophone-worker", daemon=True)
         process.start()
         child.close()
         return _Worker(process, parent)
