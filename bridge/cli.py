@@ -13,16 +13,20 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterator, Optional, Sequence
 
-from .. import engine
-from ..engine import GramophoneError, RenderCancelled, RenderSettings, get_model
-from ..engine.errors import BY_CODE, markdown as errors_markdown
-from ..engine.settings import markdown as settings_markdown
-from ..engine.preset_store import PresetStore
-from ..engine.models import check_model_name
-from ..engine.progress import CancelToken
+from . import threads as thread_policy
 
-from .addresses import DEFAULT_PORT, DEFAULT_REPLY_PORT
-from .setting_options import add_options, settings_from
+thread_policy.prepare_environment()  # OpenMP reads it when torch loads, which the engine's import does
+
+from .. import engine  # noqa: E402
+from ..engine import GramophoneError, RenderCancelled, RenderSettings, get_model  # noqa: E402
+from ..engine.errors import BY_CODE, markdown as errors_markdown  # noqa: E402
+from ..engine.settings import markdown as settings_markdown  # noqa: E402
+from ..engine.preset_store import PresetStore  # noqa: E402
+from ..engine.models import check_model_name  # noqa: E402
+from ..engine.progress import CancelToken  # noqa: E402
+
+from .addresses import DEFAULT_PORT, DEFAULT_REPLY_PORT  # noqa: E402
+from .setting_options import add_options, settings_from  # noqa: E402
 
 defaults = RenderSettings()
 
@@ -36,7 +40,20 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
                    help=f"texture model (default {engine.DEFAULT_MODEL}; with --preset, the preset's)")
     add_options(p, "cli", {"iterations": _model_iterations() + "; auditory with --iterations 300 --contour 0 "
                                                                 "gives its converged texture"})
+    _add_threads_option(p)
     _add_weights_options(p)
+
+
+def _add_threads_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--threads", metavar="N|auto",
+                   help=f"torch threads per render (default: ${thread_policy.ENV}, else auto: the cores other "
+                        "programs leave idle, so that the music software keeps its core)")
+
+
+def _threads(args: argparse.Namespace) -> thread_policy.Setting:
+    """The thread setting: --threads, else $GRAMOPHONE_THREADS, else auto (refused with bad_parameter if bad)."""
+    given = getattr(args, "threads", None)
+    return thread_policy.parse(given) if given is not None else thread_policy.from_env()
 
 
 def _model_iterations() -> str:
@@ -132,6 +149,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="weights files for vgg19/soundnet presets (repeatable; matched by content hash)")
     p.add_argument("--jobs", type=int, default=1,
                    help="render worker processes, i.e. renders at once (default %(default)s)")
+    _add_threads_option(p)
 
     p = sub.add_parser("clients", help="where the Max, Max for Live, SuperCollider and Pure Data clients are; "
                                        "or copy them to a folder")
@@ -187,6 +205,7 @@ def _add_batch_parser(sub) -> None:
     p.add_argument("--model", default=None, metavar=_MODEL_CHOICES,
                    help=f"model for --style files (default {engine.DEFAULT_MODEL})")
     add_options(p, "batch")
+    _add_threads_option(p)
     _add_weights_options(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar (failures are still printed)")
     _add_cluster_options(p)
@@ -194,13 +213,15 @@ def _add_batch_parser(sub) -> None:
 
 def _backend(args: argparse.Namespace, nice: int = 0):
     """The job layer's backend the options ask for: local worker processes, or Ray tasks."""
+    threads = _threads(args)
     if getattr(args, "ray", None):
         from .ray_backend import RayBackend
 
-        return lambda emit: RayBackend(emit, args.ray, gpus_per_job=args.gpus_per_job, ship_audio=args.ship_audio)
+        return lambda emit: RayBackend(emit, args.ray, gpus_per_job=args.gpus_per_job, ship_audio=args.ship_audio,
+                                       threads=threads)
     from .workers import LocalWorkers
 
-    return lambda emit: LocalWorkers(emit, jobs=args.jobs, nice=nice)
+    return lambda emit: LocalWorkers(emit, jobs=args.jobs, threads=threads, nice=nice)
 
 
 def _batch(args: argparse.Namespace) -> int:
@@ -209,6 +230,7 @@ def _batch(args: argparse.Namespace) -> int:
 
     if args.jobs < 1:
         raise GramophoneError("--jobs must be at least 1", "bad_args")
+    backend = _backend(args)  # checks --threads before any work
     styles = [StyleChoice(preset=name) for name in args.preset] + ([StyleChoice(style=tuple(
         str(Path(f).resolve()) for f in args.style))] if args.style else [])
     base = settings_from(args, "batch")
@@ -220,7 +242,7 @@ def _batch(args: argparse.Namespace) -> int:
     print(f"{len(planned.items)} renders: {todo} to do, {skipped} already done, "
           f"{sum(i.status == 'error' for i in planned.items)} refused", file=sys.stderr)
     try:
-        summary = batch.run(planned, _backend(args), progress_bar=not args.no_progress)
+        summary = batch.run(planned, backend, progress_bar=not args.no_progress)
     except KeyboardInterrupt:
         print("\ngramophone: batch interrupted; finished outputs are kept, nothing partial was written. "
               "Run the same command again to do the rest.", file=sys.stderr)
@@ -243,6 +265,7 @@ def _render(content: str, styles: Optional[Sequence[str]], output: Optional[str]
         check_model_name(args.model)
     settings = settings_from(args, "cli", sidecar.settings_from(record) if record else defaults)  # checked here,
     # before any audio is read or analysed
+    threads = _threads(args)
     if record:
         model, style, source = sidecar.restore_style(record, store, args.weights)
         if args.model not in (None, model.name):
@@ -262,6 +285,7 @@ def _render(content: str, styles: Optional[Sequence[str]], output: Optional[str]
         model = _model(args.model or engine.DEFAULT_MODEL, args)
         style, source = style_from_files(styles or [], model), sidecar.StyleSource(files=list(styles or []))
     cancel = CancelToken()
+    thread_policy.apply(threads)
     try:
         with _progress_bar("rendering") as progress:
             result = render_file(content, output, model, style, settings, progress, cancel,
@@ -375,11 +399,12 @@ def _serve(args: argparse.Namespace) -> int:
     for d in args.allow_dir:
         if not Path(d).is_dir():
             raise GramophoneError(f"--allow-dir {d}: no such folder")
+    backend = _backend(args, nice=10)
     try:
         server = GramophoneServer(args.host, args.port, args.reply_port or None,
                                   default_allowed_dirs() + [Path(d) for d in args.allow_dir],
                                   PresetStore(args.preset_dir), args.device, args.queue, args.weights,
-                                  args.max_seconds, jobs=args.jobs, backend=_backend(args, nice=10))
+                                  args.max_seconds, jobs=args.jobs, backend=backend)
     except OSError as exc:
         raise GramophoneError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc} "
                               "(is another server running? choose another --port)") from exc
@@ -419,7 +444,8 @@ def _info() -> int:
     cuda = torch.cuda.is_available()
     print(f"gramophone {engine.__version__}")
     print(f"torch {torch.__version__}; device: {'cuda (' + torch.cuda.get_device_name(0) + ')' if cuda else 'cpu'}")
-    print(f"threads: {torch.get_num_threads()} of {os.cpu_count()} cores")
+    print(f"{thread_policy.describe(thread_policy.from_env())} (torch's own default here: "
+          f"{torch.get_num_threads()} of {os.cpu_count()} cores)")
     for name, cls in engine.MODELS.items():
         params = ", ".join(f"{k}={v}" for k, v in cls.defaults.items())
         print(f"model {name}{' (default)' if name == engine.DEFAULT_MODEL else ''}: {params}")

@@ -74,6 +74,22 @@ def compute_device(device: str = "auto") -> list[Finding]:
     return found + [Finding(OK, f"compute device {resolved}: a 1 s test render took {seconds:.2f} s")]
 
 
+def thread_policy() -> list[Finding]:
+    """The thread policy renders run under, and what auto would choose now (``bridge/threads.py``)."""
+    from ..engine.errors import GramophoneError
+    from . import threads
+
+    try:
+        setting = threads.from_env()
+    except GramophoneError as exc:
+        return [Finding(FAIL, f"${threads.ENV}: {exc}",
+                        f"set {threads.ENV} to auto or a number of threads, or unset it")]
+    busy = threads.LoadProbe().other_busy()
+    now = threads.choose(setting, threads.cores(), busy)
+    load = f"other programs keep {busy:.1f} cores busy" if busy is not None else "the load is unknown here"
+    return [Finding(OK, f"{threads.describe(setting)}; {load}, so a render now would take {now} thread(s)")]
+
+
 def audio_output() -> list[Finding]:
     """Audio output devices (only ``audition`` needs one)."""
     try:
@@ -166,5 +182,5 @@ def host_clients() -> list[Finding]:
 
 def run(store, host: str, port: int, allow_dirs: Iterable[str | Path] = (), device: str = "auto") -> list[Finding]:
     """Every check, in the order a user would fix them."""
-    return (versions() + compute_device(device) + audio_output() + osc_port(host, port) + presets(store)
-            + allowed_folders(allow_dirs) + host_clients())
+    return (versions() + compute_device(device) + thread_policy() + audio_output() + osc_port(host, port)
+            + presets(store) + allowed_folders(allow_dirs) + host_clients())

@@ -21,10 +21,10 @@ from .render_task import RenderTask
 
 log = logging.getLogger("gramophone.jobs")
 Target = tuple[str, int]
-#: notify(job, event, *args): event is "started" (args: the worker's pid), "progress", "done",
+#: notify(job, event, *args): event is "started" (args: the worker's pid, its torch threads), "progress", "done",
 #: "error" or "cancelled"
 Notify = Callable[..., None]
-#: emit(job_id, event, *args): what a backend reports; events as above plus "started" (pid)
+#: emit(job_id, event, *args): what a backend reports; events as above plus "started" (pid, threads)
 #: and "rendered" is handled inside the backend.
 Emit = Callable[..., None]
 FINAL = ("done", "error", "cancelled")

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..engine.errors import GramophoneError
+from . import threads as thread_policy
 from .jobs import Emit
 from .ray_progress import ProgressSink
 from .render_task import RenderTask, StyleCache, discard, publish
@@ -57,7 +58,9 @@ class RayBackend:
     """Runs each task as a Ray task on the cluster at ``address`` (see the module docstring)."""
 
     def __init__(self, emit: Emit, address: Optional[str] = "auto", gpus_per_job: float = 0.0,
-                 ship_audio: bool = False, cpus_per_job: int = 1, cancel_grace: float = CANCEL_GRACE) -> None:
+                 ship_audio: bool = False, cpus_per_job: int = 1, cancel_grace: float = CANCEL_GRACE,
+                 threads: thread_policy.Setting = None) -> None:
+        """``threads``: torch threads per task (None: the thread policy's auto, within ``cpus_per_job``)."""
         ray = self.ray = _import_ray()
         self.emit, self.ship_audio, self.cancel_grace = emit, ship_audio, cancel_grace
         if not ray.is_initialized():
@@ -73,9 +76,11 @@ class RayBackend:
         by_cpu = int(resources.get("CPU", 1) // cpus_per_job)
         by_gpu = int(resources.get("GPU", 0) // gpus_per_job) if gpus_per_job > 0 else by_cpu
         self.slots = max(1, min(by_cpu, by_gpu))
+        thread_policy.prepare_environment()  # for the task's worker process, which imports torch when it starts
+        wait = {k: os.environ[k] for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT") if k in os.environ}
         self._remote = ray.remote(_render_task).options(num_cpus=cpus_per_job, num_gpus=gpus_per_job,
-                                                         max_retries=0)
-        self._threads = cpus_per_job
+                                                         max_retries=0, runtime_env={"env_vars": wait})
+        self._threads = (threads, cpus_per_job)
         self._sink = ray.remote(ProgressSink).options(num_cpus=0).remote()
         self._styles: dict[tuple, Any] = {}  # style key -> ObjectRef of its statistics
         self._driver_cache = StyleCache()
@@ -217,7 +222,8 @@ class RayBackend:
                 log.info("could not end the Ray task of job %r: %s", r.task.id, exc)
 
 
-def _render_task(task: RenderTask, style: dict, sink: Any, ship_audio: bool, threads: int) -> tuple:
+def _render_task(task: RenderTask, style: dict, sink: Any, ship_audio: bool,
+                 threads: tuple[thread_policy.Setting, int]) -> tuple:
     """The Ray task: render one job (in a Ray worker process, which keeps its cache between tasks)."""
     import shutil
     import tempfile
@@ -230,12 +236,12 @@ def _render_task(task: RenderTask, style: dict, sink: Any, ship_audio: bool, thr
     global _WORKER_CACHE
     if _WORKER_CACHE is None:
         _WORKER_CACHE = StyleCache()
-    torch.set_num_threads(threads)
+    used = thread_policy.apply(*threads)
     if style["key"] not in _WORKER_STATS:  # the object store's arrays are read-only: copy once per worker
         _WORKER_STATS.clear()
         _WORKER_STATS[style["key"]] = {k: torch.from_numpy(v.copy()) for k, v in style["stats"].items()}
     stats = _WORKER_STATS[style["key"]]
-    sink.put.remote((task.id, "started", os.getpid()))
+    sink.put.remote((task.id, "started", os.getpid(), used))
     last = [0.0]
 
     def progress(fraction: float, loss: float) -> None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Optional
 
+from . import threads as thread_policy
 from .jobs import Emit
 from .render_task import RenderTask, discard, error_fields, publish
 
@@ -40,8 +41,8 @@ def default_jobs(cores: Optional[int] = None) -> int:
 
 
 def threads_per_job(jobs: int, cores: Optional[int] = None) -> int:
-    """torch threads per worker, so that all workers together use every core once."""
-    return max(1, (cores or os.cpu_count() or 1) // max(1, jobs))
+    """The most torch threads a worker takes, so that all workers together use every core once."""
+    return max(1, (cores or thread_policy.cores()) // max(1, jobs))
 
 
 @dataclass(eq=False)
@@ -55,12 +56,15 @@ class _Worker:
 class LocalWorkers:
     """The default backend: ``jobs`` worker processes on this machine (see the module docstring)."""
 
-    def __init__(self, emit: Emit, jobs: int = 1, threads: Optional[int] = None,
+    def __init__(self, emit: Emit, jobs: int = 1, threads: thread_policy.Setting = None,
                  cancel_grace: float = CANCEL_GRACE, nice: int = 0) -> None:
-        """``nice``: how much lower the workers' CPU priority is (the server passes 10, so that a
-        render never delays its socket thread, or the music software on the same machine)."""
+        """``threads``: torch threads per render (None: the thread policy's auto, within
+        :func:`threads_per_job`). ``nice``: how much lower the workers' CPU priority is (the server
+        passes 10, so that a render never delays its socket thread, or the music software on the
+        same machine)."""
         self.emit, self.slots, self.cancel_grace, self.nice = emit, max(1, jobs), cancel_grace, nice
-        self.threads = threads or threads_per_job(self.slots)
+        self.threads, self.cap = threads, threads_per_job(self.slots)
+        thread_policy.prepare_environment()  # the workers inherit it, before they import torch
         self._ctx = mp.get_context("spawn")
         self._lock = threading.Lock()
         self._closing = False
@@ -112,8 +116,8 @@ class LocalWorkers:
     # ---- the watcher thread --------------------------------------------------------------
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()
-        process = self._ctx.Process(target=worker_main, args=(child, self.threads, self.nice), name="gramophone-worker",
-                                    daemon=True)
+        process = self._ctx.Process(target=worker_main, args=(child, self.threads, self.cap, self.nice),
+                                    name="gramophone-worker", daemon=True)
         process.start()
         child.close()
         return _Worker(process, parent)
@@ -220,17 +224,15 @@ def _exit_reason(code: Optional[int]) -> str:
 
 
 # ---- inside the worker process -------------------------------------------------------------
-def worker_main(conn: Connection, threads: int, nice: int = 0) -> None:
-    """A worker process: render the tasks the parent sends, one at a time, until told to stop."""
+def worker_main(conn: Connection, threads: thread_policy.Setting, cap: int, nice: int = 0) -> None:
+    """A worker process: render the tasks the parent sends, one at a time, until told to stop;
+    each render's threads are chosen as it starts (``threads``, or auto within ``cap``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent decides
     if nice and hasattr(os, "nice"):
         os.nice(nice)
-    import torch
-
     from ..engine import CancelToken, RenderCancelled
     from .render_task import StyleCache, run_task
 
-    torch.set_num_threads(threads)
     cache = StyleCache()
     tasks: queue.Queue[Optional[RenderTask]] = queue.Queue()
     state: dict[str, Any] = {"id": None, "token": None, "cancelled": set()}
@@ -280,7 +282,7 @@ def worker_main(conn: Connection, threads: int, nice: int = 0) -> None:
                 send(("progress", job_id, fraction))
 
         try:
-            send(("started", task.id, os.getpid()))
+            send(("started", task.id, os.getpid(), thread_policy.apply(threads, cap)))
             token.check()
             send(("rendered", task.id, run_task(task, cache, progress, token)))
         except RenderCancelled:

@@ -1,0 +1,139 @@
+"""The thread policy: how many torch threads a render uses, and how its threads wait.
+
+Gramophone renders beside a DAW whose audio engine keeps a core busy. On the 2-core machine
+torch's own default (a thread per core, OpenMP threads that spin while they wait) fights the
+host for the busy core: with one core busy the render took 2.9x its quiet time and the host kept
+52-79 % of its core (issue #22); with the cores contended it was 3-11x slower than this policy,
+and the host kept less (``bench/speed.py``; ``bench/RESULTS.md``, "Thread policy"). So, in every
+process that renders (the command line, server and batch workers, Ray tasks):
+
+* threads wait **passively** (``OMP_WAIT_POLICY=PASSIVE``: a thread that waits for its siblings
+  sleeps instead of spinning on a core someone else needs). OpenMP reads this once, when torch
+  is loaded, so :func:`prepare_environment` runs before torch is imported (children inherit
+  it); an ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` of the user's own is kept;
+* ``auto`` (the default) takes every core that other processes left idle since the last look
+  (``/proc/stat`` less this process's own time; elsewhere the load average), at least one:
+  on the 2-core machine both cores when it is quiet, one when a core is busy;
+* a number (``--threads N``, ``GRAMOPHONE_THREADS=N``) is used as it is.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass
+from typing import Optional, Union
+
+ENV = "GRAMOPHONE_THREADS"
+#: a core counts as taken when other processes kept more than this share of it busy
+BUSY_SHARE = 0.25
+#: the shortest and the longest span a load reading averages over, in seconds
+MIN_WINDOW, MAX_AGE = 0.1, 5.0
+
+Setting = Optional[int]  # None: auto
+
+
+def parse(value: Union[str, int, None]) -> Setting:
+    """``'auto'``, ``None`` or ``''`` -> None (auto); a whole number 1-256 -> that number; else ``bad_parameter``."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "auto")):
+        return None
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        n = 0
+    if not 1 <= n <= 256 or str(value).strip() != str(n):
+        from ..engine.errors import GramophoneError
+
+        raise GramophoneError(f"threads must be 'auto' or a whole number 1-256, got {value!r}", "bad_parameter")
+    return n
+
+
+def from_env() -> Setting:
+    """The setting ``$GRAMOPHONE_THREADS`` asks for (auto when unset)."""
+    return parse(os.environ.get(ENV))
+
+
+def prepare_environment() -> None:
+    """Make OpenMP's threads wait passively, unless the user chose how; call before torch is imported."""
+    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def choose(setting: Setting, n_cores: int, other_busy: Optional[float], cap: Optional[int] = None) -> int:
+    """Threads for one render: ``setting`` if a number; else the cores other processes leave
+    (``other_busy``: cores they kept busy; None: unknown, one core kept for the host), at most
+    ``cap`` (a worker's share of the machine), at least one."""
+    if setting is not None:
+        return setting
+    taken = 1 if other_busy is None else max(0, math.ceil(other_busy - BUSY_SHARE))
+    return max(1, min(n_cores - taken, cap or n_cores))
+
+
+@dataclass
+class _Snapshot:
+    at: float
+    busy: Optional[float]  # seconds of CPU every core spent busy since boot (None: no /proc/stat)
+    own: float  # seconds of CPU this process has used
+
+
+def _snapshot() -> _Snapshot:
+    own = sum(os.times()[:2])
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+        busy: Optional[float] = (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        busy = None
+    return _Snapshot(time.monotonic(), busy, own)
+
+
+class LoadProbe:
+    """How many cores other processes keep busy, averaged since the previous reading (at least
+    ``MIN_WINDOW`` seconds; a reading older than ``MAX_AGE`` is replaced by a fresh sample)."""
+
+    def __init__(self) -> None:
+        self._last = _snapshot()
+
+    def other_busy(self) -> Optional[float]:
+        if time.monotonic() - self._last.at > MAX_AGE:
+            self._last = _snapshot()
+        time.sleep(max(0.0, MIN_WINDOW - (time.monotonic() - self._last.at)))
+        then, now = self._last, _snapshot()
+        self._last = now
+        if now.busy is None or then.busy is None:
+            try:
+                return os.getloadavg()[0]
+            except (AttributeError, OSError):
+                return None
+        return max(0.0, (now.busy - then.busy - (now.own - then.own)) / (now.at - then.at))
+
+
+#: started when this module is imported (early in every process that renders), so the first
+#: reading averages over the start-up and costs nothing
+_probe = LoadProbe()
+
+
+def apply(setting: Setting = None, cap: Optional[int] = None) -> int:
+    """Choose the threads for the next render (see :func:`choose`) and give them to torch."""
+    import torch
+
+    n = choose(setting, cores(), None if setting is not None else _probe.other_busy(), cap)
+    torch.set_num_threads(n)
+    return n
+
+
+def describe(setting: Setting = None) -> str:
+    """The policy in effect, in words (``info`` and ``doctor``)."""
+    wait = os.environ.get("OMP_WAIT_POLICY", "") or (f"GOMP_SPINCOUNT={os.environ['GOMP_SPINCOUNT']}"
+                                                      if "GOMP_SPINCOUNT" in os.environ else "OpenMP's default")
+    count = f"{setting} (set)" if setting is not None else f"auto (the idle cores of {cores()}, at least 1)"
+    return f"threads {count}; waiting {wait.lower()}"
