@@ -156,6 +156,9 @@ SETTINGS: tuple[Setting, ...] = (
             bounds=(1, 10_000), default_text="the model's"),
     Setting("contour", float, 0.4, "how far the render's loud and quiet moments are moved back to the content's "
             "after the optimiser (0: the optimiser's output as it is)", bounds=(0.0, 1.0)),
+    Setting("partials", float, 0.75, "how much of the content's partials (its notes and intonation) is set back "
+            "into the render after the optimiser (0: none; 1: at their full height over the render's envelope)",
+            bounds=(0.0, 1.0)),
     Setting("seed", int, 0, "seeds the random phase; renders are bit-identical for a seed on the CPU"),
     Setting("domain", str, "auto", "auto: the model's own; spectrogram: optimise the log-magnitude, then "
             "Griffin-Lim; waveform: optimise the samples", choices=DOMAINS),
