@@ -214,13 +214,15 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
     the change as ``response`` (the resampling round trip's impulse response) leaves it."""
     cfg = model.stft
     length = x0.shape[1]
-    # At least one patch / analysis window, and one window past the end: the STFT's last frame is
-    # centred up to a hop before the end, so without it the last samples sit under one decaying
-    # window, and the inverse STFT, dividing by that window's tiny energy, magnifies any
-    # inconsistency of the rendered spectrogram into a burst (measured: the last 16 samples of a
-    # 12 s blues mix rendered as leaves reached 3.2, the rest of the clip 0.95). Cut off below.
-    padded = max(length + cfg.n_fft, model.min_samples)
-    x0p = extend(x0, padded)
+    # At least one patch / analysis window; in the spectrogram domain also one window past the
+    # end: the STFT's last frame is centred up to a hop before the end, so without it the last
+    # samples sit under one decaying window, and the inverse STFT, dividing by that window's tiny
+    # energy, magnifies the rendered spectrogram's inconsistency into a burst (measured: the last
+    # 16 samples of a 12 s blues mix rendered as leaves reached 3.2, the rest of the clip 0.95).
+    # The waveform domain optimises the samples themselves and needs none. Cut off below.
+    tail = cfg.n_fft if settings.domain == "spectrogram" else 0
+    padded = max(length + tail, model.min_samples)
+    x0p = extend(x0, padded, mirror=tail > 0)  # the waveform domain: silence, as before
     with torch.no_grad():
         content_frames = model.analysis(x0p)
         targets = [style for _ in content_frames]
@@ -308,9 +310,10 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
         return _keep_level(y[:, :length], x0) - x0
 
 
-def extend(x: torch.Tensor, samples: int) -> torch.Tensor:
-    """``x [channels, n]`` continued to ``samples`` by its mirror image (as far as it reaches), then silence."""
-    mirrored = min(samples - x.shape[1], x.shape[1] - 1)
+def extend(x: torch.Tensor, samples: int, mirror: bool = True) -> torch.Tensor:
+    """``x [channels, n]`` continued to ``samples`` by its mirror image (as far as it reaches; with
+    ``mirror``), then silence."""
+    mirrored = min(samples - x.shape[1], x.shape[1] - 1) if mirror else 0
     if mirrored > 0:
         x = torch.cat([x, x[:, -mirrored - 1:-1].flip(-1)], 1)
     return torch.nn.functional.pad(x, (0, samples - x.shape[1]))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from gramophone.engine.audio_io import read_audio, write_audio
-from gramophone.engine.loudness import MAX_LIMITING_DB, PEAK_CEILING, limit_peaks, match_loudness, rms
+from gramophone.engine.loudness import MAX_LIMITING_DB, MAX_QUIETER_DB, PEAK_CEILING, limit_peaks, match_loudness, rms
 from gramophone.engine.resampling import resample, round_trip_response
 from gramophone.engine.errors import GramophoneError
 
@@ -102,16 +102,29 @@ def test_loudness_is_matched_without_clipping():
 
 
 def test_loudness_match_limits_at_most_the_budget_then_turns_the_clip_down():
-    """Drops 30x above the body would need 23 dB of limiting to match: the limiter takes
+    """Drops 9x above the body would need 4.6 dB of limiting to match: the limiter takes
     MAX_LIMITING_DB and the clip comes out quieter instead of pumping."""
+    rng = np.random.default_rng(0)
+    reference = (0.2 * rng.standard_normal((2, 44_100))).clip(-1, 1).astype(np.float32)
+    spiky = (0.1 * rng.standard_normal((2, 44_100))).astype(np.float32)
+    spiky[:, ::10_000] = 0.9 * float(np.abs(spiky).max()) * 2.0
+    out = match_loudness(spiky, reference, 44_100)
+    assert np.abs(out).max() <= PEAK_CEILING
+    allowed = rms(spiky) * 10 ** (MAX_LIMITING_DB / 20) * PEAK_CEILING / float(np.abs(spiky).max())
+    assert rms(out) == pytest.approx(allowed, rel=0.05) and rms(out) < rms(reference)
+    assert rms(out) >= rms(reference) * 10 ** (-MAX_QUIETER_DB / 20) * 0.99
+
+
+def test_loudness_match_comes_out_at_most_max_quieter_db_under():
+    """Drops 30x above the body would need 23 dB of limiting to match: the clip is turned down by
+    MAX_QUIETER_DB and the limiter takes the rest, so it lands within 3 dB of its reference."""
     rng = np.random.default_rng(0)
     reference = (0.2 * rng.standard_normal((2, 44_100))).clip(-1, 1).astype(np.float32)
     spiky = (0.01 * rng.standard_normal((2, 44_100))).astype(np.float32)
     spiky[:, ::10_000] = 0.3
     out = match_loudness(spiky, reference, 44_100)
     assert np.abs(out).max() <= PEAK_CEILING
-    allowed = rms(spiky) * 10 ** (MAX_LIMITING_DB / 20) * PEAK_CEILING / 0.3
-    assert rms(out) == pytest.approx(allowed, rel=0.05) and rms(out) < 0.5 * rms(reference)
+    assert rms(out) == pytest.approx(rms(reference) * 10 ** (-MAX_QUIETER_DB / 20), rel=0.05)
 
 
 def test_loudness_match_limits_peaks_even_when_the_level_is_already_right():

@@ -63,7 +63,8 @@ def test_render_raises_the_statistic_snr_of_every_group():
     stats = analyse_style([(style, SR)], model)
     snr = lambda clip: statistic_snr(model, torch.from_numpy(to_analysis_rate(clip, SR, model)[0]), stats)  # noqa
     before = snr(content)
-    out = render(content, SR, model, stats, RenderSettings(iterations=40))
+    # the optimiser's own output: the partials step sets the melody's partials back on purpose
+    out = render(content, SR, model, stats, RenderSettings(iterations=40, partials=0.0))
     after = snr(out)
     assert out.shape == content.shape
     assert all(after[g] > before[g] for g in GROUPS), (before, after)
@@ -94,7 +95,7 @@ def test_preconditioning_speeds_up_convergence(monkeypatch):
     stats = analyse_style([(style, SR)], model)
     worst = lambda clip: min(statistic_snr(model, torch.from_numpy(to_analysis_rate(clip, SR, model)[0]),  # noqa
                                            stats).values())
-    settings = RenderSettings(iterations=40, contour=0.0)  # the optimiser's own output
+    settings = RenderSettings(iterations=40, contour=0.0, partials=0.0)  # the optimiser's own output
     preconditioned = worst(render(content, SR, model, stats, settings))
     monkeypatch.setattr(type(model), "preconditioner", lambda self, target, samples: None)
     plain = worst(render(content, SR, model, stats, settings))
@@ -106,7 +107,9 @@ def test_render_stops_once_converged():
     drone = synth.bowed_drone(SR, 1.0)
     stats = analyse_style([(drone, SR)], model)
     steps = []
-    out = render(drone, SR, model, stats, RenderSettings(iterations=50), progress=lambda f, loss: steps.append(f))
+    # the optimiser's own output (the partials step reshapes the drone's partials, which this model counts)
+    out = render(drone, SR, model, stats, RenderSettings(iterations=50, partials=0.0),
+                 progress=lambda f, loss: steps.append(f))
     assert steps[-2] == pytest.approx(CONVERGENCE_CHECK_EVERY / 50)  # stopped at the first check
     assert steps[-1] == 1.0
     assert min(statistic_snr(model, torch.from_numpy(to_analysis_rate(out, SR, model)[0]), stats).values()) >= 30
@@ -133,7 +136,7 @@ def test_a_44k_render_delivers_the_statistics_it_converged_to():
     rate = 44_100
     content, style = synth.plucked_melody(rate, 2.0), synth.rain(rate, 2.0)
     stats = analyse_style([(style, rate)], model)
-    out = render(content, rate, model, stats, RenderSettings(iterations=300, contour=0.0, match_loudness=False))
+    out = render(content, rate, model, stats, RenderSettings(iterations=300, contour=0.0, partials=0.0, match_loudness=False))
     delivered = statistic_snr(model, torch.from_numpy(to_analysis_rate(out, rate, model)[0]), stats)
     assert min(delivered.values()) >= CONVERGED_SNR_DB - 1, delivered
 
