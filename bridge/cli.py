@@ -427,6 +427,10 @@ def _preset_to_show(store: PresetStore, name: str) -> tuple[Path, str]:
     return entry.path, entry.origin
 
 
+#: seconds a thread of `serve` holds the GIL while another waits for it (Python's default: 0.005)
+SERVE_SWITCH_INTERVAL = 0.0005
+
+
 def _serve(args: argparse.Namespace) -> int:
     import logging
     import signal
@@ -449,6 +453,8 @@ def _serve(args: argparse.Namespace) -> int:
                               "(is another server running? choose another --port)") from exc
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: server.shutdown())
+    # A ping must not wait for the GIL behind the intake thread's checks (default switch: 5 ms)
+    sys.setswitchinterval(SERVE_SWITCH_INTERVAL)
     server.serve_forever()
     return 0
 
