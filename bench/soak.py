@@ -127,7 +127,8 @@ class Soak:
         for t in threads:
             t.start()
         for t in threads[:self.clients]:
-            t.join()
+            while t.is_alive():  # in steps, so that Ctrl-C reaches this thread
+                t.join(0.5)
         self.stop.set()
         stop.set()
         phase.pings, phase.lost_pings = results.recv()
@@ -184,7 +185,9 @@ class Soak:
                 self.done_outputs.append(out)
         return final[0].rsplit("/", 1)[1] + (f" {final[1][1]}" if final[0] == "/gramophone/error" else "")
 
-    def _final(self, client: Client, job_id: str, timeout: float = 120.0) -> Optional[tuple[str, list]]:
+    def _final(self, client: Client, job_id: str, timeout: float = 900.0) -> Optional[tuple[str, list]]:
+        """The job's final reply; a generous wait, as renders behind CPU-bound competitors take
+        20-40 s each here (at 120 s, clients gave up on queued jobs and filled the queue)."""
         try:
             rs = client.wait(lambda rs: any(a in FINAL and p[:1] == [job_id] for a, p in rs), timeout=timeout)
         except TimeoutError:
