@@ -120,6 +120,22 @@ def plan(inputs: Sequence[str], out_dir: str | os.PathLike, styles: Sequence[Sty
     return Plan(out, items)
 
 
+def check_memory(batch: Plan, budget: Optional[float]) -> None:
+    """Refuse (``over_budget``, before any work) each pending item whose estimated peak memory is
+    over ``budget`` MB (None: what the machine has available now); the rest go on."""
+    from ..engine.memory_budget import check_budget, estimate_render
+
+    for item in batch.items:
+        if item.status != "pending" or item.source is None or item.settings is None:
+            continue
+        src = item.source
+        try:
+            check_budget(estimate_render(item.content, item.settings, preset_path=src.preset_path,
+                                         style_files=src.style_files, model=src.model), budget)
+        except GramophoneError as exc:
+            item.status, item.code, item.message = "error", exc.code, str(exc)
+
+
 def _row_styles(row: Row, styles: Sequence[StyleChoice]) -> list[StyleChoice]:
     if "preset" in row.fixed:
         return [StyleChoice(preset=row.fixed["preset"])]

@@ -68,6 +68,28 @@ def _add_weights_options(p: argparse.ArgumentParser) -> None:
                    help="vgg19/soundnet: use random weights instead (not the paper's models)")
 
 
+def _add_memory_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-memory", type=_memory_size, metavar="MB|SIZE",
+                   help="refuse a render whose estimated peak memory is over this, before it starts: MB, or "
+                        "e.g. 512M, 2G (default: the memory the machine has available when it starts)")
+
+
+def _memory_size(text: str) -> float:
+    from ..engine.memory_budget import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _check_memory(args: argparse.Namespace, content: str, settings: RenderSettings, **style) -> None:
+    """Refuse the render (``over_budget``) when its estimated peak is over ``--max-memory``."""
+    from ..engine.memory_budget import check_budget, estimate_render
+
+    check_budget(estimate_render(content, settings, **style), getattr(args, "max_memory", None))
+
+
 def _model(name: str, args: argparse.Namespace):
     """Build the model the options ask for (weights only where given)."""
     params = {"weights": "random"} if getattr(args, "random_weights", False) else {}
@@ -105,6 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-sidecar", action="store_true",
                    help="do not write OUTPUT.json (the record of how the render was made)")
     _add_render_options(p)
+    _add_memory_option(p)
 
     preset = sub.add_parser("preset", help="create, list, show, delete and blend style presets")
     psub = preset.add_subparsers(dest="preset_command", required=True, metavar="ACTION")
@@ -150,6 +173,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1,
                    help="render worker processes, i.e. renders at once (default %(default)s)")
     _add_threads_option(p)
+    _add_memory_option(p)
 
     p = sub.add_parser("clients", help="where the Max, Max for Live, SuperCollider and Pure Data clients are; "
                                        "or copy them to a folder")
@@ -208,6 +232,7 @@ def _add_batch_parser(sub) -> None:
     _add_threads_option(p)
     _add_weights_options(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar (failures are still printed)")
+    _add_memory_option(p)
     _add_cluster_options(p)
 
 
@@ -237,6 +262,7 @@ def _batch(args: argparse.Namespace) -> int:
     planned = batch.plan(args.inputs, args.output_dir, styles, args.strength or [defaults.strength], base,
                          PresetStore(args.preset_dir), args.name, args.model,
                          str(Path(args.weights).resolve()) if args.weights else None, args.random_weights)
+    batch.check_memory(planned, args.max_memory)
     skipped = batch.mark_finished(planned)
     todo = sum(i.status == "pending" for i in planned.items)
     print(f"{len(planned.items)} renders: {todo} to do, {skipped} already done, "
@@ -268,6 +294,8 @@ def _render(content: str, styles: Optional[Sequence[str]], output: Optional[str]
     threads = _threads(args)
     if record:
         model, style, source = sidecar.restore_style(record, store, args.weights)
+        _check_memory(args, content, settings, model=model.name, params=model.params,
+                      style_frames=int(style["frames"].shape[-1]) if "frames" in style else 0)
         if args.model not in (None, model.name):
             raise GramophoneError(f"that render used the {model.name} model, not {args.model}; drop --model",
                                   "model_mismatch")
@@ -276,12 +304,14 @@ def _render(content: str, styles: Optional[Sequence[str]], output: Optional[str]
             output = str(Path(content).with_name(f"{Path(content).stem}-{label}"
                                                  f"{Path(record['output']['path']).suffix or '.wav'}"))
     elif getattr(args, "preset", None):
+        _check_memory(args, content, settings, preset_path=store.find(args.preset).path)
         preset = store.load(args.preset)
         if args.model not in (None, preset.model):
             raise GramophoneError(f"preset '{preset.name}' holds {preset.model} statistics, not {args.model}; "
                                   "drop --model or pick a preset made with that model", "model_mismatch")
         model, style, source = preset.build_model(args.weights), preset.stats, sidecar.StyleSource(preset=preset.name)
     else:
+        _check_memory(args, content, settings, style_files=styles or [], model=args.model)
         model = _model(args.model or engine.DEFAULT_MODEL, args)
         style, source = style_from_files(styles or [], model), sidecar.StyleSource(files=list(styles or []))
     cancel = CancelToken()
@@ -388,6 +418,10 @@ def _preset_to_show(store: PresetStore, name: str) -> tuple[Path, str]:
     return entry.path, entry.origin
 
 
+#: seconds a thread of `serve` holds the GIL while another waits for it (Python's default: 0.005)
+SERVE_SWITCH_INTERVAL = 0.0005
+
+
 def _serve(args: argparse.Namespace) -> int:
     import logging
     import signal
@@ -404,12 +438,15 @@ def _serve(args: argparse.Namespace) -> int:
         server = GramophoneServer(args.host, args.port, args.reply_port or None,
                                   default_allowed_dirs() + [Path(d) for d in args.allow_dir],
                                   PresetStore(args.preset_dir), args.device, args.queue, args.weights,
-                                  args.max_seconds, jobs=args.jobs, backend=backend)
+                                  args.max_seconds, jobs=args.jobs, backend=backend,
+                                  max_memory=args.max_memory)
     except OSError as exc:
         raise GramophoneError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc} "
                               "(is another server running? choose another --port)") from exc
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: server.shutdown())
+    # A ping must not wait for the GIL behind the intake thread's checks (default switch: 5 ms)
+    sys.setswitchinterval(SERVE_SWITCH_INTERVAL)
     server.serve_forever()
     return 0
 

@@ -52,6 +52,8 @@ class RenderTask:
     settings: RenderSettings
     #: a private folder beside the output that the render writes into before publishing
     staging: str = ""
+    #: the render's estimated peak memory in MB (``engine.memory_budget``; 0: not estimated)
+    memory_mb: float = 0.0
     #: extra: statistics already resolved by the caller (Ray passes them through the object store)
     extra: dict = field(default_factory=dict, compare=False)
 

@@ -25,6 +25,8 @@ from ..engine import RenderSettings
 from ..engine.audio import probe_audio
 from ..engine.errors import GramophoneError
 from ..engine.models import check_model_name
+from ..engine.memory_budget import check_budget, estimate_mb, preset_style_frames
+from ..engine.preset_format import read_metadata
 from ..engine.preset_store import PresetStore
 from ..engine.render import resolve_device
 
@@ -43,11 +45,12 @@ class GramophoneServer:
                  allowed_dirs: Iterable[str | Path] = (), store: Optional[PresetStore] = None,
                  device: str = "auto", max_queue: int = 8, weights: Iterable[str | Path] = (),
                  max_seconds: float = 900.0, jobs: int = 1,
-                 backend: Optional[Callable[[Emit], Backend]] = None) -> None:
+                 backend: Optional[Callable[[Emit], Backend]] = None, max_memory: Optional[float] = None) -> None:
         from ..engine.models.weights import file_sha256
 
         self.policy = PathPolicy(allowed_dirs)
         self.max_seconds = max_seconds  # longer clips are refused: their audio would not fit in memory safely
+        self.max_memory = max_memory  # MB a render may need at its peak (None: what is available when it arrives)
         self.weights = {file_sha256(w): str(Path(w).resolve()) for w in weights}  # for vgg19/soundnet presets
         self.store = store or PresetStore()
         self.device = device
@@ -145,28 +148,30 @@ class GramophoneServer:
         opts = a["options"]
         targets = self.routes.targets(sender, opts.get("reply_port"))
         content = self.policy.readable(a["content_path"], "content")
-        self._check_length(content, "content")  # a bad file is an error now, not a failed job later
+        rate, channels, frames = self._check_length(content, "content")  # a bad file is an error now
         entry = self.store.find(a["preset"])
-        weights = self._weights_for(entry.path)
+        meta = read_metadata(entry.path)
+        weights = self._weights_for(meta)
         output = self.policy.writable(a["out_path"], content)
         settings = RenderSettings(device=self.device, **A.render_settings(opts)).validated()
+        memory = estimate_mb(frames, channels, rate, meta["model"], meta["params"], preset_style_frames(meta), settings)
+        check_budget(memory, self.max_memory, f"job {a['id']!r}")  # refused before it is queued
         task = RenderTask(a["id"], str(content), str(output), StyleSource(preset_path=str(entry.path), weights=weights),
-                          settings, staging=RenderTask.staging_for(output))
+                          settings, staging=RenderTask.staging_for(output), memory_mb=memory)
         job = Job(task, targets, bool(opts.get("audition", 0)))
         position = self.queue.submit(job)
         self._send(targets, "queued", job.id, position)
 
-    def _check_length(self, path: Path, what: str) -> None:
-        rate, _, frames = probe_audio(path)
+    def _check_length(self, path: Path, what: str) -> tuple[int, int, int]:
+        """``probe_audio``'s ``(rate, channels, frames)``, after refusing a clip over ``max_seconds``."""
+        rate, channels, frames = probe_audio(path)
         if frames / rate > self.max_seconds:
             raise GramophoneError(f"{what} is {frames / rate / 60:.1f} min long; this server accepts clips of up to "
                                   f"{self.max_seconds / 60:.1f} min (gramophone serve --max-seconds)", "too_long")
+        return rate, channels, frames
 
-    def _weights_for(self, preset_path: Path) -> Optional[str]:
+    def _weights_for(self, meta: dict) -> Optional[str]:
         """The weights file a vgg19/soundnet preset needs (by the hash it records); missing: an error now."""
-        from ..engine.preset_format import read_metadata
-
-        meta = read_metadata(preset_path)
         recorded = meta["params"].get("weights")
         if recorded in (None, "random"):
             return None
@@ -188,8 +193,6 @@ class GramophoneServer:
         self._send(targets, "presets/end", len(entries))
 
     def _preset_show(self, sender: Target, a: dict) -> None:
-        from ..engine.preset_format import read_metadata
-
         entry = self.store.find(a["name"])
         meta = read_metadata(entry.path)
         seconds = sum(float(s.get("duration", 0.0)) for s in meta["sources"])

@@ -51,6 +51,7 @@ class _Worker:
     conn: Connection
     task: Optional[RenderTask] = None
     cancel_at: Optional[float] = None  # when a cancel was asked for the running task
+    oom_kills: Optional[int] = None  # the kernel's out-of-memory kill count when the task started
 
 
 class LocalWorkers:
@@ -76,7 +77,7 @@ class LocalWorkers:
     def start(self, task: RenderTask) -> None:
         with self._lock:
             worker = next(w for w in self._workers if w.task is None)
-            worker.task, worker.cancel_at = task, None
+            worker.task, worker.cancel_at, worker.oom_kills = task, None, oom_kills()
             worker.conn.send(("run", task))
 
     def cancel(self, job_id: Any) -> None:
@@ -206,7 +207,7 @@ class LocalWorkers:
         if cancelled:
             self.emit(task.id, "cancelled")
         else:
-            reason = _exit_reason(worker.process.exitcode)
+            reason = death_cause(worker.process.exitcode, worker.oom_kills, task.memory_mb)
             log.warning("worker running job %r stopped (%s); started another", task.id, reason)
             self.emit(task.id, "error", "worker_died",
                       f"the render process stopped unexpectedly ({reason}); nothing was written, and a new "
@@ -218,9 +219,39 @@ def _exit_reason(code: Optional[int]) -> str:
         return "no exit status"
     if code < 0:
         name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
-        hint = ": killed, e.g. by the system when memory ran out" if -code == signal.SIGKILL else ""
-        return f"signal {name}{hint}"
+        return f"signal {name}"
     return f"exit status {code}"
+
+
+def oom_kills() -> Optional[int]:
+    """How many processes the kernel's out-of-memory killer has ended since boot (``oom_kill`` in
+    /proc/vmstat, Linux 4.13+); None where that is not known."""
+    try:
+        with open("/proc/vmstat") as f:
+            for line in f:
+                if line.startswith("oom_kill "):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def death_cause(code: Optional[int], oom_before: Optional[int], memory_mb: float = 0.0) -> str:
+    """How a worker stopped and its likely cause: the kernel's out-of-memory killer when its kill
+    count rose while the job ran (with the job's estimated peak and the memory available now)."""
+    from ..engine.memory_budget import available_mb
+
+    reason = _exit_reason(code)
+    now = oom_kills()
+    if code == -signal.SIGKILL and oom_before is not None and now is not None and now > oom_before:
+        estimate = f"estimated at {memory_mb:.0f} MB, " if memory_mb else ""
+        return (f"{reason}: likely cause: out of memory, the kernel's out-of-memory killer ended a process while "
+                f"it ran ({estimate}{available_mb():.0f} MB available now; see --max-memory)")
+    if code == -signal.SIGKILL:
+        return f"{reason}: killed by another process or a user (the kernel reports no out-of-memory kill)"
+    if code is not None and code < 0:
+        return f"{reason}: the render process crashed"
+    return reason
 
 
 # ---- inside the worker process -------------------------------------------------------------

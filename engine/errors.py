@@ -94,6 +94,10 @@ ERRORS: tuple[ErrorCode, ...] = (
               "(a new worker takes the next job)",
               "send the job again or re-run the batch; with fewer `--jobs` or shorter clips if it recurs"),
     ErrorCode("out_of_memory", "a render ran out of memory", "use a shorter clip or fewer `--jobs`"),
+    ErrorCode("over_budget", "a render's estimated peak memory is over the budget (`--max-memory`; by default "
+              "the memory the machine has available): refused before it starts",
+              "free memory or run fewer `--jobs` at once, or give a larger `--max-memory` if the machine has it "
+              "(the message gives the estimate)"),
     ErrorCode("disk_full", "the output folder's disk filled while writing (nothing partial is left)",
               "free space, then re-run (a batch resumes where it stopped)"),
     ErrorCode("duplicate_output", "two batch items would write the same output (refused before any work)",

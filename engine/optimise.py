@@ -19,10 +19,12 @@ import torch
 
 Objective = Callable[[torch.Tensor], tuple[float, torch.Tensor]]
 Callback = Callable[[int, float, torch.Tensor], Optional[bool]]
+#: Curvature pairs L-BFGS keeps (each pair: two copies of the optimised tensor).
+HISTORY = 10
 
 
 def lbfgs(objective: Objective, x0: torch.Tensor, iterations: int, callback: Optional[Callback] = None,
-          history: int = 10, first_step: float = 0.05, max_evaluations_per_iteration: int = 6) -> torch.Tensor:
+          history: int = HISTORY, first_step: float = 0.05, max_evaluations_per_iteration: int = 6) -> torch.Tensor:
     """Minimise ``objective`` from ``x0`` for ``iterations`` L-BFGS iterations; returns the best x."""
     x = x0.detach().clone()
     f, g = objective(x)

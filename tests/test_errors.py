@@ -289,7 +289,7 @@ def test_each_code_is_triggered(server, folder, tmp_path, capsys, kernel_model, 
     codes["no_cluster"] = raised(ray_backend.RayBackend, lambda *a: None, "127.0.0.1:1")
     # Triggered by the batch, worker and streaming tests, against real processes and a real tmpfs:
     elsewhere = {"worker_died": "test_workers.py", "disk_full": "test_batch.py", "duplicate_output": "test_batch.py",
-                 "bad_manifest": "test_batch.py"}
+                 "bad_manifest": "test_batch.py", "over_budget": "test_memory_budget.py"}
     for code, test_file in elsewhere.items():
         assert f'"{code}"' in (ROOT / "tests" / test_file).read_text(), (code, test_file)
         codes[code] = code

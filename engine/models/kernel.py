@@ -22,7 +22,7 @@ from typing import Any, Mapping, Sequence
 
 import torch
 
-from ..limits import MAX_BLENDED_STYLES
+from ..limits import MAX_BLENDED_STYLES, MAX_STATISTIC_BYTES
 from .base import Stats, TextureModel, stft_bins
 
 _EPS = 1e-6
@@ -116,8 +116,11 @@ class KernelModel(TextureModel):
     @classmethod
     def max_statistic_elements(cls, params: Mapping[str, Any]) -> int:
         """``frames``: every bin of at most ``max_frames`` frames per style, for a blend of up to
-        :data:`~engine.limits.MAX_BLENDED_STYLES` styles (a blend keeps all its parts' frames)."""
-        return stft_bins(params) * int(params["max_frames"]) * MAX_BLENDED_STYLES
+        :data:`~engine.limits.MAX_BLENDED_STYLES` styles (a blend keeps all its parts' frames),
+        capped at :data:`~engine.limits.MAX_STATISTIC_BYTES`: building the model allocates nothing
+        from its parameters, so a large ``max_frames`` (a preset of long styles) is no reason to
+        refuse a file whose arrays are within the bound."""
+        return min(stft_bins(params) * int(params["max_frames"]) * MAX_BLENDED_STYLES, MAX_STATISTIC_BYTES // 4)
 
     @property
     def width(self) -> int:
