@@ -38,7 +38,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from bench.busy import Competitor
@@ -123,8 +122,8 @@ def thread_policies(policies: list[str], clips: list[str], repeats: int, pin: in
             print(f"{state}: {clip} {mode} {policy}: {r['seconds']:.2f} s (background {background:.2f} cores"
                   + (f", competitor kept {100 * r['kept']:.0f} %)" if spin else ")"), flush=True)
     shutil.rmtree(folder, ignore_errors=True)
-    print(f"\n| clip | run | policy | quiet s | one core busy s | busy / quiet | busy / old quiet "
-          f"| threads quiet / busy | competitor kept |")
+    print("\n| clip | run | policy | quiet s | one core busy s | busy / quiet | busy / old quiet "
+          "| threads quiet / busy | competitor kept |")
     print("|---|---|---|---|---|---|---|---|---|")
     rows = []
     for clip, mode, policy in jobs:

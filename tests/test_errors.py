@@ -18,7 +18,7 @@ import soundfile as sf
 from gramophone.bridge import addresses as A
 from gramophone.bridge.addresses import OscArgError, parse
 from gramophone.bridge.cli import main
-from gramophone.bridge.osc_client import Client, encode, free_port
+from gramophone.bridge.osc_client import Client, free_port
 from gramophone.engine import RenderSettings, analyse_style, get_model
 from gramophone.engine.errors import BY_CODE, ERRORS, GramophoneError, markdown
 
