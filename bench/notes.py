@@ -31,7 +31,7 @@ import numpy as np
 from bench.baselines import BASELINES, KNOBS
 from bench.common import OUT, machine, save_json
 from bench.frontier import at_strength
-from bench.pairs import MANIFEST, RECORDINGS, _collected
+from bench.pairs import MANIFEST, RECORDINGS, collected
 from gramophone.engine import RenderSettings, analyse_style, get_model, render
 from gramophone.engine.audio_io import read_audio
 from gramophone.engine.metrics import content_kept, f0_kept, pitch_kept, style_gain
@@ -67,7 +67,7 @@ def cases(modes: list[str], names: list[str] | None) -> list[Case]:
         name = f"{c['id']}->{s['id']}"
         if c["category"] not in PITCHED or (names and name not in names):
             continue
-        paths = [_collected(c["id"]), _collected(s["id"])]
+        paths = [collected(c["id"]), collected(s["id"])]
         if not all(paths):
             print(f"note: {name} not collected into {RECORDINGS} (python -m bench.recordings.collect)")
             continue

@@ -46,7 +46,7 @@ def real_pairs(seconds: float) -> list[Pair]:
     for pair in manifest["pairs"]:
         content_id, style_id = pair["content"], pair["style"]
         c, s = clips[content_id], clips[style_id]
-        paths = [_collected(content_id), _collected(style_id)]
+        paths = [collected(content_id), collected(style_id)]
         if not all(paths):
             missing.append(f"{content_id}->{style_id}")
             continue
@@ -59,7 +59,8 @@ def real_pairs(seconds: float) -> list[Pair]:
     return out
 
 
-def _collected(clip_id: str) -> Path | None:
+def collected(clip_id: str) -> Path | None:
+    """The collected copy of a manifest clip (any audio extension), or None if not collected yet."""
     found = [p for p in RECORDINGS.glob(f"{clip_id}.*") if p.suffix != ".json"]
     return found[0] if found else None
 
