@@ -19,8 +19,9 @@ content's length, rate and channel count out. The steps:
    (:func:`overshoot`). After the optimiser, the render's coarse energy contour (octave bands,
    frame by frame) is moved ``contour`` of the way back to the content's, in both domains
    (:func:`engine.envelope.follow_contour`), then the long-term spectrum is brought to the
-   style's where the model's statistics hold it (:mod:`engine.envelope`; in the waveform domain
-   both as gains on the output's STFT). In the spectrogram domain Griffin-Lim then starts from
+   style's where the model's statistics hold it (:mod:`engine.envelope`), and the content's
+   partials, its notes, are set back over the render's envelope (:mod:`engine.partials`; in the
+   waveform domain all three as gains on the output's STFT). In the spectrogram domain Griffin-Lim then starts from
    the content's phase except where the render added energy (:func:`_starting_phase`).
 4. Every chunk is optimised toward the style itself. ``strength`` s then morphs the content
    into that full render (:func:`engine.strength.morph`: log-magnitudes interpolated, the phase
