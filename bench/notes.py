@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -126,7 +126,7 @@ def run_case(case: Case, settings: RenderSettings, baselines: bool, model_name: 
     model = get_model(model_name)
     stats = analyse_style([(case.style, case.style_rate)], model)
     t = time.perf_counter()
-    full = render(case.content, case.rate, model, stats, RenderSettings(**{**settings.__dict__, "match_loudness": False}))
+    full = render(case.content, case.rate, model, stats, replace(settings, match_loudness=False))
     seconds = time.perf_counter() - t
     rows = [dict(strength=s, **score(at_strength(case.content, full, s, case.rate), case)) for s in STRENGTHS]
     return dict(pair=case.name, mode=case.mode, rate=case.rate, channels=case.content.shape[0],

@@ -59,9 +59,14 @@ def erb_edges(bands: int = BANDS, low: float = LOW_HZ, high: float = HIGH_HZ) ->
     return inverse(np.linspace(erb(low), erb(high), bands + 1))
 
 
+def _mono_at(clip: np.ndarray, sample_rate: int, rate: int) -> np.ndarray:
+    """The mono mix of ``clip [channels, samples]`` at ``rate``."""
+    return resample(np.mean(clip, axis=0, keepdims=True).astype(np.float32), sample_rate, rate)[0]
+
+
 def power_spectrogram(clip: np.ndarray, sample_rate: int) -> np.ndarray:
     """Power ``[frames, bins]`` of the mono mix at :data:`RATE` (Hann window)."""
-    x = resample(np.mean(clip, axis=0, keepdims=True).astype(np.float32), sample_rate, RATE)[0]
+    x = _mono_at(clip, sample_rate, RATE)
     x = np.pad(x, (0, max(0, N_FFT - len(x))))
     frames = np.lib.stride_tricks.sliding_window_view(x, N_FFT)[::HOP] * np.hanning(N_FFT)
     return np.abs(np.fft.rfft(frames, axis=1)) ** 2
@@ -202,10 +207,6 @@ BINS_PER_SEMITONE, PITCH_LOW_HZ, PITCH_OCTAVES = 3, 65.406, 6
 PITCH_GATE_DB = -40.0
 
 
-def _mono_at(clip: np.ndarray, sample_rate: int, rate: int) -> np.ndarray:
-    return resample(np.mean(clip, axis=0, keepdims=True).astype(np.float32), sample_rate, rate)[0]
-
-
 def log_frequency_filterbank(rate: int = PITCH_RATE, n_fft: int = PITCH_N_FFT) -> np.ndarray:
     """Triangular filters ``[bins, n_fft/2+1]`` centred on a 1/3-semitone grid from
     :data:`PITCH_LOW_HZ`; each at least one STFT bin wide (an interpolation where the grid is
@@ -264,7 +265,13 @@ YIN_THRESHOLD = 0.15
 def yin(clip: np.ndarray, sample_rate: int, threshold: float = YIN_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
     """YIN f0 (Hz) and aperiodicity (the normalised difference at the chosen lag, 0 = periodic)
     per frame of the mono mix. The lag is the first dip under ``threshold``, else the deepest."""
-    x = _mono_at(clip, sample_rate, PITCH_RATE).astype(np.float64)
+    f0, aperiodicity, _ = _yin(_mono_at(clip, sample_rate, PITCH_RATE), threshold)
+    return f0, aperiodicity
+
+
+def _yin(x: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`yin` of mono ``x`` at :data:`PITCH_RATE`, and each frame's level (dB)."""
+    x = x.astype(np.float64)
     lo, hi = int(PITCH_RATE / YIN_HIGH_HZ), int(PITCH_RATE / YIN_LOW_HZ)
     span = YIN_WINDOW + hi + 1
     x = np.pad(x, (0, max(0, span - len(x))))
@@ -293,20 +300,17 @@ def yin(clip: np.ndarray, sample_rate: int, threshold: float = YIN_THRESHOLD) ->
     left, mid, right = cmnd[rows, tau - 1], cmnd[rows, tau], cmnd[rows, np.minimum(tau + 1, hi)]
     denom = left - 2 * mid + right
     shift = np.where(np.abs(denom) > 1e-12, 0.5 * (left - right) / np.where(denom == 0, 1, denom), 0.0)
-    return PITCH_RATE / (tau + np.clip(shift, -1, 1)), mid
+    level = 10 * np.log10(frames[:, :YIN_WINDOW].var(1) + _FLOOR)
+    return PITCH_RATE / (tau + np.clip(shift, -1, 1)), mid, level
 
 
 def f0_kept(output: np.ndarray, content: np.ndarray, sample_rate: int, content_rate: int | None = None) -> float:
     """Share (0..1) of the content's voiced frames in which the output's f0 is within a
     semitone of the content's (monophonic content; YIN on both). Voiced: periodic (YIN under
     :data:`YIN_THRESHOLD`) and within :data:`PITCH_GATE_DB` of the loudest frame."""
-    c_rate = content_rate or sample_rate
-    f_c, ap_c = yin(content, c_rate)
+    f_c, ap_c, level = _yin(_mono_at(content, content_rate or sample_rate, PITCH_RATE), YIN_THRESHOLD)
     f_o, _ = yin(output, sample_rate, threshold=2 * YIN_THRESHOLD)
-    x = _mono_at(content, c_rate, PITCH_RATE)
-    x = np.pad(x, (0, max(0, len(f_c) * YIN_HOP + YIN_WINDOW - len(x))))
-    level = 10 * np.log10(np.lib.stride_tricks.sliding_window_view(x, YIN_WINDOW)[::YIN_HOP][:len(f_c)].var(1) + _FLOOR)
-    n = min(len(f_c), len(f_o), len(level))
+    n = min(len(f_c), len(f_o))
     voiced = (ap_c[:n] < YIN_THRESHOLD) & (level[:n] > level.max() + PITCH_GATE_DB)
     if not voiced.any():
         return float("nan")
