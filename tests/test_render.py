@@ -220,3 +220,26 @@ def test_default_render_moves_every_band_to_the_style_up_to_20_khz():
     # melody's notes, which count against the style here); content kept 0.97, 0.93, 0.84, 0.59
     assert all(b > a for a, b in zip(gains, gains[1:])) and gains[-1] > 0.2, gains
     assert kept == sorted(kept, reverse=True) and kept[1] >= 0.5, kept
+
+
+def test_strength_fades_the_style_into_bands_the_content_leaves_empty():
+    """A band the content leaves silent takes on the render's texture at low strength, with the
+    render's envelope (the content's floor raised to CONTENT_FLOOR_DB under the render), and the
+    morph is continuous at 0."""
+    from gramophone.engine.strength import CONTENT_FLOOR_DB, morph
+
+    rng = np.random.default_rng(0)
+    t = np.arange(2 * SR) / SR
+    content = (0.3 * np.sin(2 * np.pi * 440 * t) + 1e-7 * rng.standard_normal(t.size)).astype(np.float32)[None]
+    rendered = (0.1 * rng.standard_normal(t.size)).astype(np.float32)[None]
+
+    def high_band_db(x: np.ndarray) -> float:
+        spectrum = np.abs(np.fft.rfft(x[0])) ** 2
+        return float(10 * np.log10(spectrum[np.fft.rfftfreq(x.shape[1], 1 / SR) > 5000].mean()))
+
+    full = high_band_db(rendered)
+    for strength in (0.25, 0.5):
+        expected = full - CONTENT_FLOOR_DB * (1 - strength)
+        assert abs(high_band_db(morph(content, rendered, strength, SR)) - expected) < 3.0, strength
+    # just above 0, no bed of texture appears (the floor fades in): still 60 dB under the render
+    assert high_band_db(morph(content, rendered, 1e-4, SR)) < full - 60.0
