@@ -13,7 +13,10 @@ content kept (broad-band contour), pitch kept (peak chroma) and, for monophonic 
 kept (YIN within a semitone); plus its end bursts and its level against the content's.
 
 Points: the default at strength 0.25, 0.5, 0.75 and 1 (one full render, morphed as ``render``
-does), and each baseline of :mod:`bench.baselines` at its four knob points. A point dominates
+does), and each baseline of :mod:`bench.baselines` at its four knob points. Strength is a
+continuous knob, so "some strength dominates a baseline point" is counted twice: over those four
+strengths, and over every strength in steps of 0.05 (``FINE_STRENGTHS``, style, content and pitch
+only). The other direction (a baseline point dominating a default point) uses the four. A point dominates
 another when it is at least as good on style gain, content kept and pitch kept. Printed: per
 pair and mode the rows, then the issue's checks (share of each baseline's points some default
 point dominates; pairs where a baseline point dominates a default point; pitch at strength 1;
@@ -37,6 +40,8 @@ from gramophone.engine.audio_io import read_audio
 from gramophone.engine.metrics import content_kept, f0_kept, pitch_kept, style_gain
 
 STRENGTHS = (0.25, 0.5, 0.75, 1.0)
+#: every strength a musician could set, in steps of 0.05, for "some strength dominates"
+FINE_STRENGTHS = tuple(round(0.05 * i, 2) for i in range(1, 21))
 MODES = {"excerpt": 3.0, "whole": 12.0}
 PITCHED = ("speech", "singing", "instrument", "mix")
 AXES = ("style", "content", "pitch")
@@ -104,6 +109,13 @@ def score(out: np.ndarray, case: Case) -> dict:
                 burst_ratio=end_ratio(out, rate) / max(end_ratio(c, rate), 1.0), level_db=float(level))
 
 
+def axes(out: np.ndarray, case: Case) -> dict:
+    """Style gain, content kept and pitch kept only (the dominance axes)."""
+    c, rate = case.content, case.rate
+    return dict(style=style_gain(out, case.style, c, rate, case.style_rate)["style"],
+                content=content_kept(out, c, rate), pitch=pitch_kept(out, c, rate))
+
+
 def dominates(a: dict, b: dict) -> bool:
     return all(a[k] >= b[k] for k in AXES)
 
@@ -129,8 +141,9 @@ def run_case(case: Case, settings: RenderSettings, baselines: bool, model_name: 
     full = render(case.content, case.rate, model, stats, replace(settings, match_loudness=False))
     seconds = time.perf_counter() - t
     rows = [dict(strength=s, **score(at_strength(case.content, full, s, case.rate), case)) for s in STRENGTHS]
+    fine = [dict(strength=s, **axes(at_strength(case.content, full, s, case.rate), case)) for s in FINE_STRENGTHS]
     return dict(pair=case.name, mode=case.mode, rate=case.rate, channels=case.content.shape[0],
-                seconds_audio=case.content.shape[1] / case.rate, render_s=seconds, default=rows,
+                seconds_audio=case.content.shape[1] / case.rate, render_s=seconds, default=rows, fine=fine,
                 baselines=baseline_points(case, refresh=baselines))
 
 
@@ -143,6 +156,7 @@ def checks(result: dict) -> dict:
            "worst_level_db": min(r["level_db"] for r in rows)}
     for name, points in result["baselines"].items():
         out[f"{name}_dominated"] = sum(any(dominates(r, p) for r in rows) for p in points)
+        out[f"{name}_dominated_fine"] = sum(any(dominates(r, p) for r in result.get("fine", rows)) for p in points)
         out[f"{name}_beats_default"] = any(dominates(p, r) and p != r for p in points for r in rows)
     return out
 
@@ -175,13 +189,15 @@ def summary(results: list[dict]) -> None:
         for s in STRENGTHS:
             print(f"| {s:g} | {means[s]['style']:.2f} | {means[s]['content']:.2f} | {means[s]['pitch']:.2f} "
                   f"| {np.nanmean(f0s[s]) if f0s[s] else float('nan'):.2f} |")
-        print("\n| baseline | knob | style gain | content kept | pitch kept | points dominated by the default | "
-              "pairs where it dominates a default point |\n|---|---|---|---|---|---|---|")
+        print("\n| baseline | knob | style gain | content kept | pitch kept | points dominated by the default "
+              "(strengths .25/.5/.75/1 · any strength in 0.05 steps) | pairs where it dominates a default point "
+              "|\n|---|---|---|---|---|---|---|")
         for name in BASELINES:
             for i, k in enumerate(KNOBS[name]):
                 m = {a: np.mean([r["baselines"][name][i][a] for r in rs]) for a in AXES}
                 print(f"| {name} | {k:g} | {m['style']:.2f} | {m['content']:.2f} | {m['pitch']:.2f} | | |")
-            print(f"| {name} | all | | | | {sum(c[f'{name}_dominated'] for c in cs)}/{4 * n} "
+            print(f"| {name} | all | | | | {sum(c[f'{name}_dominated'] for c in cs)}/{4 * n} · "
+                  f"{sum(c[f'{name}_dominated_fine'] for c in cs)}/{4 * n} "
                   f"| {sum(c[f'{name}_beats_default'] for c in cs)}/{n} |")
         print(f"\nmonotone style {sum(c['monotone'] for c in cs)}/{n}; pitch steps <= 0.15 "
               f"{sum(c['pitch_steps_ok'] for c in cs)}/{n}; renders with end bursts "
