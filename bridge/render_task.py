@@ -206,10 +206,13 @@ def error_fields(exc: BaseException) -> tuple[str, str]:
 
 
 def settings_dict(settings: RenderSettings) -> dict[str, Any]:
-    """The settings as a plain dict (for summaries and resume checks)."""
+    """The settings as a plain, JSON-safe dict (for summaries and resume checks): an automated
+    setting as its envelope's text."""
     from dataclasses import asdict
 
-    return asdict(settings)
+    from ..engine.automation import Envelope
+
+    return {k: str(v) if isinstance(v, Envelope) else v for k, v in asdict(settings).items()}
 
 
 def create_preset(user_dir: str, shipped_dir: str, name: str, style: str, model: str, extra: dict,

@@ -59,6 +59,8 @@ class Setting:
     crossed: bool = False
     #: the value's name in ``--help``, where not the setting's
     metavar: str = ""
+    #: may be a breakpoint envelope over time instead of one number (:mod:`engine.automation`)
+    automatable: bool = False
 
     @property
     def flag(self) -> str:
@@ -91,6 +93,10 @@ class Setting:
         range is :meth:`check`'s)."""
         if self.parse_value is not None:
             return self.parse_value(value)
+        if self.automatable:
+            from .automation import parse
+
+            return parse(value)
         if self.type is bool:
             if isinstance(value, bool):
                 return value
@@ -115,6 +121,13 @@ class Setting:
     def check(self, value: Any) -> None:
         """Raise ``bad_parameter`` unless ``value`` is one this setting takes."""
         if value is None and self.default is None:
+            return
+        if self.automatable:
+            from .automation import check
+
+            problem = check(value, self.bounds or (-float("inf"), float("inf")), self.name)
+            if problem:
+                raise GramophoneError(problem, "bad_parameter")
             return
         if self.choices and value not in self.choices:
             raise GramophoneError(f"{self.name} must be one of {', '.join(self.choices)}, got {value!r}",
@@ -151,7 +164,10 @@ def _check_device(value: Any) -> None:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("strength", float, 1.0, "how far the clip moves from itself (0: unchanged, bit for bit) to the full "
-            "render in the style (1)", bounds=(0.0, 1.0), crossed=True),
+            "render in the style (1); an envelope \"seconds:value, ...\" automates it over the clip (linear between "
+            "points, held beyond the ends)", bounds=(0.0, 1.0), crossed=True, automatable=True, osc="f|s|[f]",
+            values_text="0..1, or an envelope such as \"0:0, 4:1, 8:0.3\" (at most 1000 points)",
+            metavar="S|ENVELOPE"),
     Setting("iterations", int, None, "optimiser iterations per 30 s chunk; fewer keep more content",
             bounds=(1, 10_000), default_text="the model's"),
     Setting("contour", float, 0.4, "how far the render's loud and quiet moments are moved back to the content's "

@@ -14,11 +14,19 @@ mixed target did not give more style for more strength on several pairs (speech 
 0.00 → −0.07 from strength 0.25 to 1), and in the spectrogram domain it could drive the
 optimiser to outputs further from both sounds than either (piano → water at 0.25: style
 gain −0.55, content kept −0.04). The morph is monotone by construction.
+
+Automated strength (an :class:`~engine.automation.Envelope`) is the same morph with s per STFT
+frame: each frame takes the envelope's value at its centre, in seconds from the start of the
+file (``offset``: where a streamed chunk starts), and the overlap-add of the inverse STFT
+(75 % overlap) turns the frame-wise steps into a smooth curve. Where the envelope is 0 the
+output is the content to float rounding (it has passed through the STFT), not bit for bit.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
+
+from .automation import Automatable, Envelope
 
 
 def morph_fft_size(sample_rate: int) -> int:
@@ -26,12 +34,15 @@ def morph_fft_size(sample_rate: int) -> int:
     return 1 << int(round(np.log2(0.046 * sample_rate)))
 
 
-def morph(content: np.ndarray, rendered: np.ndarray, strength: float, sample_rate: int) -> np.ndarray:
-    """``content`` morphed ``strength`` of the way to ``rendered`` (both ``[channels, samples]``)."""
-    if strength >= 1.0:
-        return rendered
-    if strength <= 0.0:
-        return content
+def morph(content: np.ndarray, rendered: np.ndarray, strength: Automatable, sample_rate: int,
+          offset: float = 0.0) -> np.ndarray:
+    """``content`` morphed ``strength`` of the way to ``rendered`` (both ``[channels, samples]``);
+    an envelope is evaluated at each frame's centre, ``offset`` seconds being the clip's first sample."""
+    if not isinstance(strength, Envelope):
+        if strength >= 1.0:
+            return rendered
+        if strength <= 0.0:
+            return content
     n_fft = morph_fft_size(sample_rate)
     hop = n_fft // 4
     window = torch.hann_window(n_fft, dtype=torch.float64)
@@ -43,6 +54,9 @@ def morph(content: np.ndarray, rendered: np.ndarray, strength: float, sample_rat
         return torch.stft(x, n_fft, hop, window=window, center=True, pad_mode=pad, return_complex=True)
 
     sc, sy = spec(c), spec(y)
+    if isinstance(strength, Envelope):  # one value per frame, broadcast over channels and bins
+        centres = offset + np.arange(sc.shape[-1]) * hop / sample_rate
+        strength = torch.from_numpy(strength.at(centres))
     floor = 1e-9 * float(max(sc.abs().max(), sy.abs().max(), 1e-12))
     magnitude = sc.abs().clamp_min(floor) ** (1 - strength) * sy.abs().clamp_min(floor) ** strength
     mix = (1 - strength) * sc + strength * sy
