@@ -33,6 +33,7 @@ from ..engine import RenderSettings
 from ..engine import automation
 from ..engine.audio import WRITE_EXTENSIONS, probe_audio
 from ..engine.automation import Automatable
+from ..engine.takes import take_path, take_settings
 from ..engine.errors import GramophoneError
 from ..engine.models import check_model_name
 from ..engine.settings import exposed_in
@@ -115,8 +116,9 @@ def plan(inputs: Sequence[str], out_dir: str | os.PathLike, styles: Sequence[Sty
         choices = _row_styles(row, styles)
         for choice in choices:
             for strength in ([row.fixed["strength"]] if "strength" in row.fixed else list(strengths)):
-                items.append(_item(len(items), row, choice, strength, out, name, base, store,
-                                   row.fixed.get("model", model), weights, random_weights))
+                item = _item(len(items), row, choice, strength, out, name, base, store,
+                             row.fixed.get("model", model), weights, random_weights)
+                items.extend(_takes(item, len(items)))
     _check_outputs(items, out)
     for item in items:
         if item.status == "pending":
@@ -171,6 +173,17 @@ def _item(index: int, row: Row, choice: StyleChoice, strength: Automatable, out:
     except GramophoneError as exc:
         item.status, item.code, item.message = "error", exc.code, str(exc)
     return item
+
+
+def _takes(item: Item, index: int) -> list[Item]:
+    """``item``, or with ``variations`` N > 1 its N takes (:mod:`engine.takes`): items of their own,
+    ``NAME-v1.wav`` ..., each with its take's settings (a worker analyses the style once for all)."""
+    settings = item.settings
+    if settings is None or settings.variations <= 1:
+        return [item]
+    takes = take_settings(settings)
+    return [replace(item, index=index + k, strength=take.strength, settings=take,
+                    output=take_path(item.output, k + 1, len(takes))) for k, take in enumerate(takes)]
 
 
 def _source(choice: StyleChoice, store: PresetStore, model: Optional[str], weights: Optional[str],

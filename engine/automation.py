@@ -5,7 +5,8 @@ held at the first value before the first point and at the last after the last. T
 seconds from the clip's start (a streamed clip's chunks evaluate it at their own offset, so the
 curve runs over the whole file). The same text is what a sidecar records, so ``--like``
 reproduces it, and what the command line, OSC and manifests take; OSC and JSON may also give
-the alternating ``time, value, time, value`` numbers as a list.
+the alternating ``time, value, time, value`` numbers as a list. Points may also be separated by
+``/`` (``0:0/4:1``): in Pure Data and Max a comma ends a message, so their users write that.
 
 An :class:`Envelope` is deliberately not a dataclass: ``dataclasses.asdict`` (which records
 RenderSettings) would turn it into a dict, where its text is what every front end reads back.
@@ -39,7 +40,7 @@ class Envelope:
         """From ``"t:v, t:v, ..."`` or a list ``[t, v, t, v, ...]``; ``ValueError`` saying what is
         wrong (syntax only: :func:`check` judges times and values)."""
         if isinstance(value, str):
-            parts = [p for p in value.split(",")]
+            parts = re.split(r"[,/]", value)
             if len(parts) > MAX_POINTS:
                 raise ValueError(f"{len(parts)} points; an envelope has at most {MAX_POINTS}")
             times, values = [], []

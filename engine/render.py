@@ -104,6 +104,10 @@ class RenderSettings:
     #: "match": the content's RMS level (``render`` does it); a number: that integrated loudness in
     #: LUFS, which the file-level render (:mod:`engine.pipeline`) brings the output to.
     loudness: Union[str, float] = default("loudness")
+    #: Takes of one job and how they differ (:mod:`engine.takes`); ``render`` makes one take, the
+    #: file-level :func:`engine.pipeline.render_takes` makes them all.
+    variations: int = default("variations")
+    vary: str = default("vary")
 
     def validated(self) -> "RenderSettings":
         """Return self, or raise :class:`GramophoneError` naming the first bad setting."""
@@ -243,7 +247,7 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
     if settings.domain == "waveform":
         per_channel = [model.preconditioner(t, padded) for t in targets]
         gains = None if per_channel[0] is None else torch.stack(per_channel)
-        start = _precondition(x0p, gains, inverse=True)
+        start = _precondition(_seeded_start(x0p, settings.seed, gen), gains, inverse=True)
         round_trip = _response_spectrum(response, padded)
 
         def signal(p: torch.Tensor, c: int) -> torch.Tensor:
@@ -314,6 +318,23 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
             phase = None if settings.random_phase else _starting_phase(content_spec, magnitude, gen)
             y = griffin_lim(magnitude, cfg, padded, settings.griffin_lim_iterations, phase, generator=gen)
         return _keep_level(y[:, :length], x0) - x0
+
+
+#: Waveform domain, seed other than 0: the level (dB under the content's RMS) of the seeded noise
+#: added to the optimiser's starting point, so that each seed walks its own way to the style.
+SEED_NOISE_DB = -60.0
+
+
+def _seeded_start(x: torch.Tensor, seed: int, gen: torch.Generator) -> torch.Tensor:
+    """The waveform domain's starting point: the content itself for seed 0 (as renders always
+    were), else the content plus seeded white noise :data:`SEED_NOISE_DB` under its RMS. The
+    spectrogram domain draws its seeded random phase instead (:func:`_starting_phase`); without
+    this, a waveform model's render would not depend on the seed at all."""
+    if seed == 0:
+        return x
+    noise = torch.randn(x.shape, generator=gen, dtype=x.dtype).to(x.device)
+    level = x.square().mean(-1, keepdim=True).sqrt()
+    return x + noise * level * 10 ** (SEED_NOISE_DB / 20)
 
 
 def extend(x: torch.Tensor, samples: int, mirror: bool = True) -> torch.Tensor:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from .errors import GramophoneError
+from .takes import MAX_VARIATIONS, VARY
 
 #: Where a setting can be exposed: ``cli`` (``gramophone render`` and ``demo``), ``batch``
 #: (``gramophone batch``'s options), ``osc`` (``/gramophone/render``'s ``key value`` options),
@@ -175,7 +176,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("partials", float, 0.75, "how much of the content's partials (its notes and intonation) is set back "
             "into the render after the optimiser (0: none; 1: at their full height over the render's envelope)",
             bounds=(0.0, 1.0)),
-    Setting("seed", int, 0, "seeds the random phase; renders are bit-identical for a seed on the CPU"),
+    Setting("seed", int, 0, "seeds the render's randomness: the random phase of the bins the render fills "
+            "(spectrogram domain), seeded starting noise 60 dB under the content for seeds other than 0 (waveform "
+            "domain); renders are bit-identical for a seed on the CPU"),
     Setting("domain", str, "auto", "auto: the model's own; spectrogram: optimise the log-magnitude, then "
             "Griffin-Lim; waveform: optimise the samples", choices=DOMAINS),
     Setting("optimiser", str, "lbfgs", "the optimiser", choices=OPTIMISERS),
@@ -186,6 +189,10 @@ SETTINGS: tuple[Setting, ...] = (
             check_value=_check_loudness, osc="f|s"),
     Setting("random_phase", bool, False, "spectrogram domain: start Griffin-Lim from random phase, not the "
             "content's"),
+    Setting("variations", int, 1, "takes of the clip from one job, OUT-v1.wav, OUT-v2.wav, ... (1: one output, "
+            "named as given); how they differ: vary", bounds=(1, MAX_VARIATIONS)),
+    Setting("vary", str, "seed", "what changes from take to take: seed (take k: seed + k - 1, another instance of "
+            "the texture) or strength (take k: k/N of the strength, a spread up to the setting)", choices=VARY),
     Setting("device", str, "auto", "where the render runs: auto (CUDA when present), cpu or cuda",
             check_value=_check_device, values_text="auto, cpu, cuda, cuda:N",
             hidden=(("osc", "the server's own --device"), ("manifest", "one device for the whole batch: --device"))),

@@ -55,6 +55,7 @@ def test_an_envelope_parses_from_text_and_from_a_list_and_a_number_stays_a_numbe
     env = setting("0:0, 4:1, 8:0.3")
     assert isinstance(env, Envelope) and env.times == (0, 4, 8) and env.values == (0, 1, 0.3)
     assert setting([0, 0, 4, 1, 8, 0.3]) == env and setting("0:0,4:1,8:0.3") == env
+    assert setting("0:0/4:1/8:0.3") == env  # for Pd and Max, where a comma ends a message
     assert str(env) == "0:0, 4:1, 8:0.3" and setting(str(env)) == env  # the text is what a sidecar keeps
     assert setting("0.5") == 0.5 and isinstance(setting("0.5"), float) and setting(1) == 1.0
     assert np.allclose(env.at([-1, 0, 2, 4, 6, 8, 100]), [0, 0, 0.5, 1, 0.65, 0.3, 0.3])  # held beyond the ends
