@@ -1,7 +1,8 @@
 """The OSC address space: one table that the server, the README and the host-client tests use.
 
 Each :class:`Address` names its arguments with OSC type tags (``i`` int32, ``f`` float32,
-``s`` string; ``x`` = an id that may be ``i`` or ``s``), which of them are optional, whether
+``s`` string; ``x`` = an id that may be ``i`` or ``s``; ``[f]`` an OSC array of numbers;
+``f|s`` either), which of them are optional, whether
 ``key value`` option pairs may follow, and the replies it can cause. ``parse`` checks a
 message against its entry and returns the arguments by name, or raises :class:`OscArgError`.
 """
@@ -67,7 +68,7 @@ ADDRESSES: tuple[Address, ...] = (
     Address(f"{PREFIX}/render",
             (Arg("id", "x", doc="your job id, echoed in every reply"), Arg("content_path", "s"),
              Arg("preset", "s", doc="preset name"), Arg("out_path", "s", doc="absolute path of an audio file to write")),
-            ("queued", "progress", "done", "error", "cancelled"),
+            ("queued", "progress", "take", "done", "error", "cancelled"),
             "Queue a render. Validated at once: answered with queued (with its position) or error.",
             RENDER_OPTIONS),
     Address(f"{PREFIX}/cancel", (Arg("id", "x"),), ("cancelled", "error"), "Cancel a queued or running job."),
@@ -87,7 +88,10 @@ REPLIES: tuple[Reply, ...] = (
     Reply(f"{PREFIX}/queued", (Arg("id", "x"), Arg("position", "i")), "accepted; 0 = starts now"),
     Reply(f"{PREFIX}/progress", (Arg("id", "x"), Arg("fraction", "f")),
           "0 at start, at least once a second, 1 at the end"),
-    Reply(f"{PREFIX}/done", (Arg("id", "x"), Arg("out_path", "s"), Arg("seconds", "f")), "the file is complete"),
+    Reply(f"{PREFIX}/take", (Arg("id", "x"), Arg("number", "i"), Arg("count", "i"), Arg("out_path", "s")),
+          "with variations N > 1: take number of count is complete (OUT-v1.wav ...), one reply per take, before done"),
+    Reply(f"{PREFIX}/done", (Arg("id", "x"), Arg("out_path", "s"), Arg("seconds", "f")),
+          "the file is complete (with variations: every take is, out_path is take 1's, seconds all takes')"),
     Reply(f"{PREFIX}/cancelled", (Arg("id", "x"),), "the job stopped; nothing was written"),
     Reply(f"{PREFIX}/error", (Arg("id", "x"), Arg("code", "s"), Arg("message", "s")),
           "id is the job id, or the failing address for requests without one"),
@@ -115,8 +119,10 @@ def _fits(value: Any, kind: str) -> bool:
         return isinstance(value, (int, float))
     if kind == "s":
         return isinstance(value, str)
-    if kind == "f|s":
-        return isinstance(value, (int, float, str))
+    if "|" in kind:
+        return any(_fits(value, k) for k in kind.split("|"))
+    if kind == "[f]":  # an OSC array (python-osc decodes [ ... ] into a list)
+        return isinstance(value, list) and all(_fits(v, "f") for v in value)
     # "x": an id; Pure Data sends every number as a float, so integral floats count as ints
     return isinstance(value, (int, str)) or (isinstance(value, float) and value.is_integer())
 
@@ -124,7 +130,9 @@ def _fits(value: Any, kind: str) -> bool:
 def _coerce(value: Any, kind: str) -> Any:
     if kind == "i" or (kind == "x" and isinstance(value, float)):
         return int(value)
-    return float(value) if kind == "f" or (kind == "f|s" and not isinstance(value, str)) else value
+    if isinstance(value, list):
+        return [float(v) for v in value]
+    return float(value) if kind == "f" or ("f" in kind.split("|") and not isinstance(value, str)) else value
 
 
 def check_size(path: str, values: Sequence[Any]) -> None:
@@ -175,7 +183,8 @@ def parse(path: str, values: Sequence[Any]) -> dict[str, Any]:
     return out
 
 
-_TYPE_NAMES = {"i": "an int", "f": "a number", "s": "a string", "x": "an int or a string", "f|s": "a number or a string"}
+_TYPE_NAMES = {"i": "an int", "f": "a number", "s": "a string", "x": "an int or a string", "f|s": "a number or a string",
+               "[f]": "an array of numbers", "f|s|[f]": "a number, a string or an array of numbers"}
 
 
 def render_settings(options: dict[str, Any]) -> dict[str, Any]:

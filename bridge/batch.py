@@ -30,7 +30,10 @@ from typing import Any, Callable, Optional, Sequence, TextIO
 
 from .. import __version__
 from ..engine import RenderSettings
+from ..engine import automation
 from ..engine.audio import WRITE_EXTENSIONS, probe_audio
+from ..engine.automation import Automatable
+from ..engine.takes import take_path, take_settings
 from ..engine.errors import GramophoneError
 from ..engine.models import check_model_name
 from ..engine.settings import exposed_in
@@ -64,7 +67,8 @@ class Item:
     index: int
     content: Path
     label: str
-    strength: float
+    #: a number, or an envelope (:mod:`engine.automation`)
+    strength: Automatable
     output: Path
     source: Optional[StyleSource] = None
     settings: Optional[RenderSettings] = None
@@ -77,7 +81,8 @@ class Item:
 
     def record(self, out_dir: Path) -> dict[str, Any]:
         entry: dict[str, Any] = {
-            "content": str(self.content), "style": self.label, "strength": self.strength,
+            "content": str(self.content), "style": self.label,
+            "strength": self.strength if isinstance(self.strength, float) else str(self.strength),
             "output": str(self.output.relative_to(out_dir)), "status": self.status, "seconds": round(self.seconds, 3),
             "error": {"code": self.code, "message": self.message} if self.code else None,
             "fingerprint": self.fingerprint,
@@ -96,7 +101,7 @@ class Plan:
 
 
 # ---- planning -----------------------------------------------------------------------------
-def plan(inputs: Sequence[str], out_dir: str | os.PathLike, styles: Sequence[StyleChoice], strengths: Sequence[float],
+def plan(inputs: Sequence[str], out_dir: str | os.PathLike, styles: Sequence[StyleChoice], strengths: Sequence[Automatable],
          base: RenderSettings, store: PresetStore, name: str = DEFAULT_NAME, model: Optional[str] = None,
          weights: Optional[str] = None, random_weights: bool = False) -> Plan:
     """Every item of the batch, validated (see the module docstring); nothing is written."""
@@ -111,8 +116,9 @@ def plan(inputs: Sequence[str], out_dir: str | os.PathLike, styles: Sequence[Sty
         choices = _row_styles(row, styles)
         for choice in choices:
             for strength in ([row.fixed["strength"]] if "strength" in row.fixed else list(strengths)):
-                items.append(_item(len(items), row, choice, strength, out, name, base, store,
-                                   row.fixed.get("model", model), weights, random_weights))
+                item = _item(len(items), row, choice, strength, out, name, base, store,
+                             row.fixed.get("model", model), weights, random_weights)
+                items.extend(_takes(item, len(items)))
     _check_outputs(items, out)
     for item in items:
         if item.status == "pending":
@@ -147,7 +153,7 @@ def _row_styles(row: Row, styles: Sequence[StyleChoice]) -> list[StyleChoice]:
     return list(styles)
 
 
-def _item(index: int, row: Row, choice: StyleChoice, strength: float, out: Path, name: str, base: RenderSettings,
+def _item(index: int, row: Row, choice: StyleChoice, strength: Automatable, out: Path, name: str, base: RenderSettings,
           store: PresetStore, model: Optional[str], weights: Optional[str], random_weights: bool) -> Item:
     label = style_label(choice.preset, choice.style)
     settings = replace(base, strength=strength, **{k: row.fixed[k] for k in ROW_SETTINGS if k in row.fixed})
@@ -155,7 +161,7 @@ def _item(index: int, row: Row, choice: StyleChoice, strength: float, out: Path,
         given = Path(row.fixed["output"]).expanduser()
         output = given if given.is_absolute() else out / given
     else:
-        fields = {"stem": row.content.stem, "preset": label, "strength": f"{strength:g}", "seed": settings.seed,
+        fields = {"stem": row.content.stem, "preset": label, "strength": automation.slug(strength), "seed": settings.seed,
                   "iterations": settings.iterations if settings.iterations is not None else "default",
                   "model": model or ""}
         output = out / row.subfolder / name.format(**fields)
@@ -167,6 +173,17 @@ def _item(index: int, row: Row, choice: StyleChoice, strength: float, out: Path,
     except GramophoneError as exc:
         item.status, item.code, item.message = "error", exc.code, str(exc)
     return item
+
+
+def _takes(item: Item, index: int) -> list[Item]:
+    """``item``, or with ``variations`` N > 1 its N takes (:mod:`engine.takes`): items of their own,
+    ``NAME-v1.wav`` ..., each with its take's settings (a worker analyses the style once for all)."""
+    settings = item.settings
+    if settings is None or settings.variations <= 1:
+        return [item]
+    takes = take_settings(settings)
+    return [replace(item, index=index + k, strength=take.strength, settings=take,
+                    output=take_path(item.output, k + 1, len(takes))) for k, take in enumerate(takes)]
 
 
 def _source(choice: StyleChoice, store: PresetStore, model: Optional[str], weights: Optional[str],
@@ -370,7 +387,7 @@ def run(batch: Plan, backend: Callable[[Emit], Backend], stream: TextIO = sys.st
 
 
 def _failure_line(item: Item) -> str:
-    return f"failed: {item.content.name} ({item.label}, strength {item.strength:g}): {item.code}: {item.message}"
+    return f"failed: {item.content.name} ({item.label}, strength {automation.text(item.strength)}): {item.code}: {item.message}"
 
 
 def table(summary: Summary) -> str:

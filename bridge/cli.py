@@ -281,7 +281,7 @@ def _batch(args: argparse.Namespace) -> int:
 
 def _render(content: str, styles: Optional[Sequence[str]], output: Optional[str], args: argparse.Namespace) -> int:
     from ..engine import sidecar
-    from ..engine.pipeline import render_file, style_from_files
+    from ..engine.pipeline import render_takes, style_from_files
 
     if output is None and not getattr(args, "like", None):
         raise GramophoneError("name the output with -o OUTPUT (only --like has a default)", "bad_output")
@@ -318,17 +318,18 @@ def _render(content: str, styles: Optional[Sequence[str]], output: Optional[str]
     thread_policy.apply(threads)
     try:
         with _progress_bar("rendering") as progress:
-            result = render_file(content, output, model, style, settings, progress, cancel,
-                                 source=source,
-                                 sidecar=not getattr(args, "no_sidecar", False))
+            results = render_takes(content, output, model, style, settings, progress, cancel, source=source,
+                                   sidecar=not getattr(args, "no_sidecar", False))  # the style analysed once
     except KeyboardInterrupt:
         cancel.cancel()
         raise
-    print(result.output_path)
-    print(f"rendered {result.duration:.2f} s of audio ({result.channels} ch, {result.sample_rate} Hz) "
-          f"in {result.seconds:.2f} s", file=sys.stderr)
-    if result.report:
-        print("  " + ", ".join(f"{k} {v:.1f}" for k, v in result.report.items()), file=sys.stderr)
+    for result in results:  # one path a line on stdout, the figures on stderr
+        print(result.output_path)
+        take = f"{result.output_path.name}: " if len(results) > 1 else ""
+        print(f"{take}rendered {result.duration:.2f} s of audio ({result.channels} ch, {result.sample_rate} Hz) "
+              f"in {result.seconds:.2f} s", file=sys.stderr)
+        if result.report:
+            print("  " + ", ".join(f"{k} {v:.1f}" for k, v in result.report.items()), file=sys.stderr)
     return 0
 
 

@@ -21,8 +21,8 @@ from .render_task import RenderTask
 
 log = logging.getLogger("gramophone.jobs")
 Target = tuple[str, int]
-#: notify(job, event, *args): event is "started" (args: the worker's pid, its torch threads), "progress", "done",
-#: "error" or "cancelled"
+#: notify(job, event, *args): event is "started" (args: the worker's pid, its torch threads), "progress", "take"
+#: (number, count, path: each take of a job of several, before its done), "done", "error" or "cancelled"
 Notify = Callable[..., None]
 #: emit(job_id, event, *args): what a backend reports; events as above plus "started" (pid, threads)
 #: and "rendered" is handled inside the backend.
@@ -177,6 +177,8 @@ class JobQueue:
             self.notify(job, "started", *args)
         elif event == "progress":
             self._progress(job, float(args[0]))
+        elif event == "take":  # one finished take of a job of several (number, count, path), before done
+            self.notify(job, "take", *args)
         elif event in FINAL:
             if event == "done":
                 self._progress(job, 1.0)

@@ -29,7 +29,7 @@ from ..engine.errors import GramophoneError
 from . import threads as thread_policy
 from .jobs import Emit
 from .ray_progress import ProgressSink
-from .render_task import RenderTask, StyleCache, discard, publish
+from .render_task import RenderTask, StyleCache, announce_takes, discard, publish
 from .workers import CANCEL_GRACE
 
 log = logging.getLogger("gramophone.ray")
@@ -207,7 +207,8 @@ class RayBackend:
             discard(task.staging)
             self.emit(task.id, "error", "write_failed", f"could not write {task.output}: {exc.strerror or exc}")
             return
-        self.emit(task.id, "done", task.output, result["seconds"])
+        announce_takes(self.emit, task.id, result)
+        self.emit(task.id, "done", result.get("outputs", [task.output])[0], result["seconds"])
 
     def _enforce_cancels(self) -> None:
         now = time.monotonic()

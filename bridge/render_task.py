@@ -132,12 +132,14 @@ def run_task(task: RenderTask, cache: StyleCache, progress: Optional[Callable[[f
              cancel: Any = None) -> dict[str, Any]:
     """Render ``task`` into its staging folder (created here) and return what was written.
 
-    The result holds ``seconds`` and ``files`` (names in the staging folder, the audio last);
-    :func:`publish` moves them beside the output. Raises like ``render_file``; on any failure
-    the staging folder is removed.
+    The result holds ``seconds``, ``files`` (names in the staging folder, the audio last) and
+    ``outputs`` (where each take's audio lands once published: the output itself, or its
+    ``-v1``, ``-v2`` ... takes, :mod:`engine.takes`); :func:`publish` moves them beside the
+    output. The takes share the style, resolved once. Raises like ``render_file``; on any
+    failure the staging folder is removed.
     """
     from ..engine import sidecar
-    from ..engine.pipeline import render_file
+    from ..engine.pipeline import render_takes
 
     staging = Path(task.staging or RenderTask.staging_for(task.output))
     if "model_spec" in task.extra:  # statistics resolved by the caller (Ray: from the object store)
@@ -149,7 +151,7 @@ def run_task(task: RenderTask, cache: StyleCache, progress: Optional[Callable[[f
         staging.mkdir()
         named = sidecar.StyleSource(preset=Path(task.style.preset_path).stem if task.style.preset_path else None,
                                     files=task.style.style_files)
-        result = render_file(task.content, target, model, stats, task.settings, progress, cancel, source=named)
+        results = render_takes(task.content, target, model, stats, task.settings, progress, cancel, source=named)
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(exc, (OSError, GramophoneError)) and _disk_full(staging.parent, task.content, exc):
@@ -157,8 +159,10 @@ def run_task(task: RenderTask, cache: StyleCache, progress: Optional[Callable[[f
                                   f"({shutil.disk_usage(staging.parent).free // 1024} KiB free) to write "
                                   f"{Path(task.output).name}; nothing was written", "disk_full") from exc
         raise
-    names = sorted(p.name for p in staging.iterdir() if p.name != target.name) + [target.name]
-    return {"seconds": result.seconds, "files": names, "staging": str(staging)}
+    audio = [r.output_path.name for r in results]
+    names = sorted(p.name for p in staging.iterdir() if p.name not in audio) + audio
+    return {"seconds": sum(r.seconds for r in results), "files": names, "staging": str(staging),
+            "outputs": [str(Path(task.output).with_name(name)) for name in audio]}
 
 
 def _disk_full(folder: Path, content: str, exc: BaseException) -> bool:
@@ -190,6 +194,15 @@ def publish(staging: str | os.PathLike, output: str | os.PathLike, files: list[s
     return out
 
 
+def announce_takes(emit: Callable[..., None], job_id: Any, result: dict[str, Any]) -> None:
+    """Report each published take of a job of several (``take`` events: number, count, path),
+    before its ``done``; a job of one take has none, as before variations."""
+    outputs = result.get("outputs", [])
+    if len(outputs) > 1:
+        for number, path in enumerate(outputs, start=1):
+            emit(job_id, "take", number, len(outputs), path)
+
+
 def discard(staging: str | os.PathLike) -> None:
     """Remove a staging folder left by a render that did not finish (a killed worker)."""
     if staging:
@@ -206,10 +219,13 @@ def error_fields(exc: BaseException) -> tuple[str, str]:
 
 
 def settings_dict(settings: RenderSettings) -> dict[str, Any]:
-    """The settings as a plain dict (for summaries and resume checks)."""
+    """The settings as a plain, JSON-safe dict (for summaries and resume checks): an automated
+    setting as its envelope's text."""
     from dataclasses import asdict
 
-    return asdict(settings)
+    from ..engine.automation import Envelope
+
+    return {k: str(v) if isinstance(v, Envelope) else v for k, v in asdict(settings).items()}
 
 
 def create_preset(user_dir: str, shipped_dir: str, name: str, style: str, model: str, extra: dict,

@@ -27,7 +27,7 @@ from typing import Any, Optional
 
 from . import threads as thread_policy
 from .jobs import Emit
-from .render_task import RenderTask, discard, error_fields, publish
+from .render_task import RenderTask, announce_takes, discard, error_fields, publish
 
 log = logging.getLogger("gramophone.workers")
 #: seconds a running render gets to stop by itself after a cancel before its worker is killed
@@ -164,7 +164,8 @@ class LocalWorkers:
                 discard(result["staging"])
                 self._finish(worker, "error", "write_failed", f"could not move the render into place: {exc}")
                 return
-            self._finish(worker, "done", task.output, result["seconds"])
+            announce_takes(self.emit, task.id, result)
+            self._finish(worker, "done", result.get("outputs", [task.output])[0], result["seconds"])
         elif kind in ("error", "cancelled"):
             self._finish(worker, kind, *args)
         else:  # "started", "progress"

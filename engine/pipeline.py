@@ -21,6 +21,7 @@ from .progress import CancelToken, ProgressCallback
 from .render import RenderSettings, analyse_style, render
 from . import sidecar as _sidecar
 from .streaming import chunk_frames, render_streamed
+from .takes import take_path, take_settings
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,27 @@ def render_file(content_path: str | os.PathLike, output_path: str | os.PathLike,
                                             duration=result.duration, sample_rate=sample_rate,
                                             channels=result.channels))
     return result
+
+
+def render_takes(content_path: str | os.PathLike, output_path: str | os.PathLike, model: TextureModel,
+                 style: Stats, settings: RenderSettings = RenderSettings(),
+                 progress: Optional[ProgressCallback] = None, cancel: Optional[CancelToken] = None, *,
+                 source: Optional[_sidecar.StyleSource] = None, sidecar: bool = True) -> list[RenderResult]:
+    """Every take ``settings.variations`` asks for (:mod:`engine.takes`), each by
+    :func:`render_file` with its own settings and sidecar, from the one ``style`` the caller
+    analysed: ``output_path`` itself for one take, ``OUT-v1.wav`` ... for several. Takes written
+    before a failure or cancel stay (each is complete); the one in progress leaves nothing."""
+    settings = settings.validated()
+    takes = take_settings(settings)
+    report = progress or (lambda fraction, loss: None)
+    results = []
+    for k, take in enumerate(takes):
+        def take_progress(fraction: float, loss: float, k: int = k) -> None:
+            report((k + fraction) / len(takes), loss)
+
+        results.append(render_file(content_path, take_path(output_path, k + 1, len(takes)), model, style, take,
+                                   take_progress, cancel, source=source, sidecar=sidecar))
+    return results
 
 
 def report_on(clip, sample_rate: int, model: TextureModel, style: Stats) -> dict[str, float]:

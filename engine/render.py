@@ -26,7 +26,8 @@ content's length, rate and channel count out. The steps:
 4. Every chunk is optimised toward the style itself. ``strength`` s then morphs the content
    into that full render (:func:`engine.strength.morph`: log-magnitudes interpolated, the phase
    of the linear mix), so s = 0 is the content bit for bit, s = 1 the full render, and every
-   band moves monotonically in between.
+   band moves monotonically in between. An automated strength (an envelope) is read frame by
+   frame at the frame's time in the file (:mod:`engine.automation`).
 5. Only the *change* is resampled back and added to the original content, so whatever lies
    above the analysis band (e.g. 11-22 kHz of a 44.1 kHz clip) is kept, not lost. In the
    waveform domain the loss already scores the change as that round trip leaves it (the
@@ -44,6 +45,7 @@ from typing import Optional, Union
 import numpy as np
 import torch
 
+from .automation import Automatable, span
 from .audio import check_clip, match_loudness, resample, rms, round_trip_response
 from .envelope import follow_contour, match_envelope
 from .errors import GramophoneError
@@ -70,7 +72,8 @@ class RenderSettings:
     The settings a user sets take their default, values and help from the table in
     :mod:`engine.settings`; the rest are the engine's own (tests and benchmarks set them)."""
 
-    strength: float = default("strength")
+    #: a number, or an :class:`~engine.automation.Envelope` over the clip's seconds
+    strength: Automatable = default("strength")
     #: None: the model's own default (``TextureModel.default_iterations``).
     iterations: Optional[int] = default("iterations")
     seed: int = default("seed")
@@ -101,6 +104,10 @@ class RenderSettings:
     #: "match": the content's RMS level (``render`` does it); a number: that integrated loudness in
     #: LUFS, which the file-level render (:mod:`engine.pipeline`) brings the output to.
     loudness: Union[str, float] = default("loudness")
+    #: Takes of one job and how they differ (:mod:`engine.takes`); ``render`` makes one take, the
+    #: file-level :func:`engine.pipeline.render_takes` makes them all.
+    variations: int = default("variations")
+    vary: str = default("vary")
 
     def validated(self) -> "RenderSettings":
         """Return self, or raise :class:`GramophoneError` naming the first bad setting."""
@@ -151,14 +158,16 @@ def analyse_style(clips: list[tuple[np.ndarray, int]], model: TextureModel) -> S
 
 def render(content: np.ndarray, sample_rate: int, model: TextureModel, style: Stats,
            settings: RenderSettings = RenderSettings(), progress: Optional[ProgressCallback] = None,
-           cancel: Optional[CancelToken] = None, *, level: Optional[float] = None) -> np.ndarray:
+           cancel: Optional[CancelToken] = None, *, level: Optional[float] = None,
+           offset: float = 0.0) -> np.ndarray:
     """Render ``content`` (``float32 [channels, samples]``) in the style given by ``style``.
 
     Returns ``float32 [channels, samples]`` at ``sample_rate``. Raises :class:`GramophoneError`
     for bad input and :class:`~engine.errors.RenderCancelled` when ``cancel`` is set.
     ``level``: the RMS at the analysis rate that is brought to :data:`REFERENCE_RMS`; by default
     the content's own. A streamed long clip (``engine.streaming``) passes the whole file's, so
-    every chunk is scaled as one render would scale it.
+    every chunk is scaled as one render would scale it. ``offset``: the seconds of the file at
+    which ``content`` starts, where an automated strength is read (a streamed chunk's start).
     """
     settings = settings.validated()
     if settings.iterations is None:
@@ -176,7 +185,7 @@ def render(content: np.ndarray, sample_rate: int, model: TextureModel, style: St
 
     x = resample(content, sample_rate, model.sample_rate)
     level = rms(x) if level is None else level
-    if level <= 1e-9 or settings.strength == 0.0:
+    if level <= 1e-9 or span(settings.strength, offset, offset + content.shape[1] / sample_rate)[1] == 0.0:
         report(1.0, 0.0)
         return content.astype(np.float32, copy=True)
     x = x * (REFERENCE_RMS / level)
@@ -199,7 +208,7 @@ def render(content: np.ndarray, sample_rate: int, model: TextureModel, style: St
         delta[:, start:stop] += change.cpu().numpy() * crossfade_gains(start, stop, x.shape[1], fade)
     out = content + resample(delta * (level / REFERENCE_RMS), model.sample_rate, sample_rate,
                              content.shape[1])
-    out = morph(content, out, settings.strength, sample_rate)
+    out = morph(content, out, settings.strength, sample_rate, offset)
     if settings.match_loudness:
         out = match_loudness(out, content, sample_rate, limit=settings.peaks == "limit")
     report(1.0, float("nan"))
@@ -238,7 +247,7 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
     if settings.domain == "waveform":
         per_channel = [model.preconditioner(t, padded) for t in targets]
         gains = None if per_channel[0] is None else torch.stack(per_channel)
-        start = _precondition(x0p, gains, inverse=True)
+        start = _precondition(_seeded_start(x0p, settings.seed, gen), gains, inverse=True)
         round_trip = _response_spectrum(response, padded)
 
         def signal(p: torch.Tensor, c: int) -> torch.Tensor:
@@ -309,6 +318,23 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
             phase = None if settings.random_phase else _starting_phase(content_spec, magnitude, gen)
             y = griffin_lim(magnitude, cfg, padded, settings.griffin_lim_iterations, phase, generator=gen)
         return _keep_level(y[:, :length], x0) - x0
+
+
+#: Waveform domain, seed other than 0: the level (dB under the content's RMS) of the seeded noise
+#: added to the optimiser's starting point, so that each seed walks its own way to the style.
+SEED_NOISE_DB = -60.0
+
+
+def _seeded_start(x: torch.Tensor, seed: int, gen: torch.Generator) -> torch.Tensor:
+    """The waveform domain's starting point: the content itself for seed 0 (as renders always
+    were), else the content plus seeded white noise :data:`SEED_NOISE_DB` under its RMS. The
+    spectrogram domain draws its seeded random phase instead (:func:`_starting_phase`); without
+    this, a waveform model's render would not depend on the seed at all."""
+    if seed == 0:
+        return x
+    noise = torch.randn(x.shape, generator=gen, dtype=x.dtype).to(x.device)
+    level = x.square().mean(-1, keepdim=True).sqrt()
+    return x + noise * level * 10 ** (SEED_NOISE_DB / 20)
 
 
 def extend(x: torch.Tensor, samples: int, mirror: bool = True) -> torch.Tensor:

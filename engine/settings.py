@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from .errors import GramophoneError
+from .takes import MAX_VARIATIONS, VARY
 
 #: Where a setting can be exposed: ``cli`` (``gramophone render`` and ``demo``), ``batch``
 #: (``gramophone batch``'s options), ``osc`` (``/gramophone/render``'s ``key value`` options),
@@ -59,6 +60,8 @@ class Setting:
     crossed: bool = False
     #: the value's name in ``--help``, where not the setting's
     metavar: str = ""
+    #: may be a breakpoint envelope over time instead of one number (:mod:`engine.automation`)
+    automatable: bool = False
 
     @property
     def flag(self) -> str:
@@ -91,6 +94,10 @@ class Setting:
         range is :meth:`check`'s)."""
         if self.parse_value is not None:
             return self.parse_value(value)
+        if self.automatable:
+            from .automation import parse
+
+            return parse(value)
         if self.type is bool:
             if isinstance(value, bool):
                 return value
@@ -115,6 +122,13 @@ class Setting:
     def check(self, value: Any) -> None:
         """Raise ``bad_parameter`` unless ``value`` is one this setting takes."""
         if value is None and self.default is None:
+            return
+        if self.automatable:
+            from .automation import check
+
+            problem = check(value, self.bounds or (-float("inf"), float("inf")), self.name)
+            if problem:
+                raise GramophoneError(problem, "bad_parameter")
             return
         if self.choices and value not in self.choices:
             raise GramophoneError(f"{self.name} must be one of {', '.join(self.choices)}, got {value!r}",
@@ -151,7 +165,10 @@ def _check_device(value: Any) -> None:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("strength", float, 1.0, "how far the clip moves from itself (0: unchanged, bit for bit) to the full "
-            "render in the style (1)", bounds=(0.0, 1.0), crossed=True),
+            "render in the style (1); an envelope \"seconds:value, ...\" automates it over the clip (linear between "
+            "points, held beyond the ends)", bounds=(0.0, 1.0), crossed=True, automatable=True, osc="f|s|[f]",
+            values_text="0..1, or an envelope such as \"0:0, 4:1, 8:0.3\" (at most 1000 points)",
+            metavar="S|ENVELOPE"),
     Setting("iterations", int, None, "optimiser iterations per 30 s chunk; fewer keep more content",
             bounds=(1, 10_000), default_text="the model's"),
     Setting("contour", float, 0.4, "how far the render's loud and quiet moments are moved back to the content's "
@@ -159,7 +176,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("partials", float, 0.75, "how much of the content's partials (its notes and intonation) is set back "
             "into the render after the optimiser (0: none; 1: at their full height over the render's envelope)",
             bounds=(0.0, 1.0)),
-    Setting("seed", int, 0, "seeds the random phase; renders are bit-identical for a seed on the CPU"),
+    Setting("seed", int, 0, "seeds the render's randomness: the random phase of the bins the render fills "
+            "(spectrogram domain), seeded starting noise 60 dB under the content for seeds other than 0 (waveform "
+            "domain); renders are bit-identical for a seed on the CPU"),
     Setting("domain", str, "auto", "auto: the model's own; spectrogram: optimise the log-magnitude, then "
             "Griffin-Lim; waveform: optimise the samples", choices=DOMAINS),
     Setting("optimiser", str, "lbfgs", "the optimiser", choices=OPTIMISERS),
@@ -170,6 +189,10 @@ SETTINGS: tuple[Setting, ...] = (
             check_value=_check_loudness, osc="f|s"),
     Setting("random_phase", bool, False, "spectrogram domain: start Griffin-Lim from random phase, not the "
             "content's"),
+    Setting("variations", int, 1, "takes of the clip from one job, OUT-v1.wav, OUT-v2.wav, ... (1: one output, "
+            "named as given); how they differ: vary", bounds=(1, MAX_VARIATIONS)),
+    Setting("vary", str, "seed", "what changes from take to take: seed (take k: seed + k - 1, another instance of "
+            "the texture) or strength (take k: k/N of the strength, a spread up to the setting)", choices=VARY),
     Setting("device", str, "auto", "where the render runs: auto (CUDA when present), cpu or cuda",
             check_value=_check_device, values_text="auto, cpu, cuda, cuda:N",
             hidden=(("osc", "the server's own --device"), ("manifest", "one device for the whole batch: --device"))),

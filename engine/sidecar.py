@@ -75,7 +75,7 @@ def record(*, content: str | os.PathLike, output: str | os.PathLike, model: "Tex
         "model": {"name": model.name, "params": _plain(model.params)},
         "style": {"preset": source.preset, "stats_sha256": stats_sha256(style),
                   "files": [{"path": str(Path(f).resolve()), "sha256": file_sha256(f)} for f in source.files]},
-        "strength": settings.strength, "seed": settings.seed,
+        "strength": _plain(settings.strength), "seed": settings.seed,
         "settings": _plain(dataclasses.asdict(settings)), "loudness": settings.loudness,
         "seconds": round(seconds, 3),
     }

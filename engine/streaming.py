@@ -11,7 +11,8 @@ length, in four steps:
    them).
 2. **Render.** Chunks that overlap by ``crossfade_seconds`` (the same spans ``render`` cuts) are
    read in turn and each is rendered by the public :func:`engine.render.render`, loudness
-   matching off; consecutive outputs are joined by linear crossfades whose gains sum to one.
+   matching off, at its offset in the file (an automated strength runs over the whole file);
+   consecutive outputs are joined by linear crossfades whose gains sum to one.
    The joined output goes to a temporary float32 file beside the output.
 3. **Loudness.** As :func:`engine.audio.match_loudness` on one array: the gains come from
    passes over the temporary file that only sum squares; the look-ahead limiter runs block by
@@ -41,6 +42,7 @@ from typing import Callable, Iterator, Optional
 
 import numpy as np
 
+from .automation import span
 from .audio import PEAK_CEILING, limit_peaks, make_shareable, probe_audio
 from .loudness import LoudnessMeter, limited_target, lufs_target
 from .errors import GramophoneError
@@ -87,7 +89,8 @@ def render_streamed(content_path: str | os.PathLike, output_path: str | os.PathL
         sr, channels = measured.sample_rate, measured.channels
         figures: dict[str, float] = {}
         target = lufs_target(settings.loudness)
-        unchanged = settings.strength == 0.0 or measured.analysis_rms <= 1e-9  # render returns the content
+        unchanged = (span(settings.strength, 0.0, measured.frames / sr)[1] == 0.0
+                     or measured.analysis_rms <= 1e-9)  # render returns the content
         with _output_writer(temp.output, out, sr, channels) as writer:
             if unchanged and target is None:
                 for block in _read_blocks(content_path, BLOCK_FRAMES):
@@ -178,7 +181,8 @@ def _render_chunks(path: str | os.PathLike, measured: _Measured, model: TextureM
             report(MEASURE_SHARE + share * (index + done) / len(spans), loss)
 
         piece = reader.read(start, stop)
-        rendered = render(piece, sr, model, style, inner, chunk_progress, cancel, level=measured.analysis_rms)
+        rendered = render(piece, sr, model, style, inner, chunk_progress, cancel, level=measured.analysis_rms,
+                          offset=start / sr)
         del piece
         if chunk_report is not None:
             for key, value in chunk_report(rendered, sr).items():

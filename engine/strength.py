@@ -24,11 +24,19 @@ the 16 pitched pairs of ``bench/notes.py`` (3 s excerpts), the style gain of a b
 was −0.10 at strength 0.25 (its envelope statistics further from the style than the content's),
 and a Match EQ dominated a default point on 5 pairs; with a 40 dB floor: +0.09, 2 pairs, style at
 0.25 up from 0.064 to 0.085 on average with content and pitch kept within 0.002.
+
+Automated strength (an :class:`~engine.automation.Envelope`) is the same morph with s per STFT
+frame: each frame takes the envelope's value at its centre, in seconds from the start of the
+file (``offset``: where a streamed chunk starts), and the overlap-add of the inverse STFT
+(75 % overlap) turns the frame-wise steps into a smooth curve. Where the envelope is 0 the
+output is the content to float rounding (it has passed through the STFT), not bit for bit.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
+
+from .automation import Automatable, Envelope
 
 
 #: How far under the full render the content's magnitude may lie before the morph (dB); see above.
@@ -42,12 +50,15 @@ def morph_fft_size(sample_rate: int) -> int:
     return 1 << int(round(np.log2(0.046 * sample_rate)))
 
 
-def morph(content: np.ndarray, rendered: np.ndarray, strength: float, sample_rate: int) -> np.ndarray:
-    """``content`` morphed ``strength`` of the way to ``rendered`` (both ``[channels, samples]``)."""
-    if strength >= 1.0:
-        return rendered
-    if strength <= 0.0:
-        return content
+def morph(content: np.ndarray, rendered: np.ndarray, strength: Automatable, sample_rate: int,
+          offset: float = 0.0) -> np.ndarray:
+    """``content`` morphed ``strength`` of the way to ``rendered`` (both ``[channels, samples]``);
+    an envelope is evaluated at each frame's centre, ``offset`` seconds being the clip's first sample."""
+    if not isinstance(strength, Envelope):
+        if strength >= 1.0:
+            return rendered
+        if strength <= 0.0:
+            return content
     n_fft = morph_fft_size(sample_rate)
     hop = n_fft // 4
     window = torch.hann_window(n_fft, dtype=torch.float64)
@@ -59,10 +70,14 @@ def morph(content: np.ndarray, rendered: np.ndarray, strength: float, sample_rat
         return torch.stft(x, n_fft, hop, window=window, center=True, pad_mode=pad, return_complex=True)
 
     sc, sy = spec(c), spec(y)
+    if isinstance(strength, Envelope):  # one value per frame, broadcast over channels and bins
+        centres = offset + np.arange(sc.shape[-1]) * hop / sample_rate
+        strength = torch.from_numpy(strength.at(centres))
     floor = 1e-9 * float(max(sc.abs().max(), sy.abs().max(), 1e-12))
     rendered_magnitude = sy.abs().clamp_min(floor)
     # The floor fades in over the first FLOOR_FADE of strength, so the morph stays continuous at s = 0.
-    content_floor = rendered_magnitude * (10 ** (-CONTENT_FLOOR_DB / 20) * min(1.0, strength / FLOOR_FADE))
+    fade_in = torch.as_tensor(strength / FLOOR_FADE, dtype=torch.float64).clamp(max=1.0)  # per frame if automated
+    content_floor = rendered_magnitude * (10 ** (-CONTENT_FLOOR_DB / 20) * fade_in)
     content_magnitude = torch.maximum(sc.abs().clamp_min(floor), content_floor)
     magnitude = content_magnitude ** (1 - strength) * rendered_magnitude ** strength
     mix = (1 - strength) * sc + strength * sy

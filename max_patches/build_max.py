@@ -30,7 +30,7 @@ DEFAULT_FOLDER = "/tmp"
 #: Live's device strip is 169 px high; the device is this wide
 DEVICE_HEIGHT, DEVICE_WIDTH = 169.0, 440.0
 APPVERSION = {"major": 9, "minor": 0, "revision": 7, "architecture": "x64", "modernui": 1}
-OUTLET_EVENTS = ("ready", "connected", "queued", "cancelled", "newfile")
+OUTLET_EVENTS = ("ready", "connected", "queued", "cancelled", "newfile", "take")
 
 
 def osc(name: str) -> str:
@@ -103,14 +103,16 @@ class Patch:
 INLETS = (("in_file", "file: an absolute path, or buffer NAME (written to the folder first)"),
           ("in_preset", "preset name (symbol)"),
           ("in_strength", "strength 0-1 (float)"),
-          ("in_render", "bang: render; folder PATH, replyport N, presets, ping, newfile"),
+          ("in_render", "bang: render; folder PATH, replyport N, presets, ping, newfile, variations N"),
           ("in_cancel", "bang: cancel the last render"))
 OUTLETS = (("out_done", "done: absolute path of the rendered file"),
            ("out_progress", "progress 0-1"),
            ("out_error", "errors: CODE MESSAGE (server errors, no_server, bad_message)"),
-           ("out_event", "events: ready, connected 0/1, queued N, cancelled, newfile PATH; "
+           ("out_event", "events: ready, connected 0/1, queued N, cancelled, newfile PATH, take N COUNT PATH; "
                          "clear, append NAME, 0 for a preset umenu"))
-REPLIES = ("queued", "progress", "done", "error", "cancelled", "preset", "presets/end", "pong")
+REPLIES = ("queued", "progress", "done", "error", "cancelled", "preset", "presets/end", "pong", "take")
+#: Most takes the device and the abstraction ask for (the server's bound, engine/takes.py)
+MAX_TAKES = 16
 
 
 def abstraction(m4l: bool) -> Patch:
@@ -141,11 +143,11 @@ def abstraction(m4l: bool) -> Patch:
 
     # commands on the render inlet
     p.comment("c_cmd", "Commands: bang renders; folder, replyport, presets, ping, newfile (a fresh "
-              "unique path for a recording, answered as newfile PATH).", 520, 50, 560)
-    p.obj("route_cmd", "route bang folder replyport presets ping newfile", 520, 90)
+              "unique path for a recording, answered as newfile PATH), variations N (takes per render).", 520, 50, 560)
+    p.obj("route_cmd", "route bang folder replyport presets ping newfile variations", 520, 90)
     p.obj("pre_bad", "prepend bad_message", 1000, 120)
     p.connect("in_render", 0, "route_cmd")
-    p.connect("route_cmd", 6, "pre_bad")
+    p.connect("route_cmd", 7, "pre_bad")
     p.connect("pre_bad", 0, "out_error")
 
     # folder: conformed to a POSIX path, kept for the three kinds of file this writes
@@ -251,6 +253,12 @@ def abstraction(m4l: bool) -> Patch:
     p.chain("t_end", "msg_first", "out_event")
     p.obj("t_pong", "t b b", 860, 700)
     p.connect("route_reply", 7, "t_pong")
+    # take: with variations N, one per take before done (id dropped): take NUMBER COUNT PATH
+    p.obj("slice_take", "zl slice 1", 980, 700)
+    p.obj("pre_take", "prepend take", 980, 730)
+    p.connect("route_reply", 8, "slice_take")
+    p.connect("slice_take", 1, "pre_take")
+    p.connect("pre_take", 0, "out_event")
     p.connect("t_pong", 1, "msg_stop")
     p.connect("t_pong", 0, "msg_on")
 
@@ -295,7 +303,8 @@ def abstraction(m4l: bool) -> Patch:
         return f"path_{prefix}"
 
     # render: id and output path from a fresh stamp, then the message
-    p.comment("c_render", f"Render: {osc('render')} id clip preset out strength S reply_port P.", 20, 780, 560)
+    p.comment("c_render", f"Render: {osc('render')} id clip preset out strength S reply_port P variations N "
+              "(N > 1: takes OUT-v1.wav ...).", 20, 780, 560)
     p.obj("t_render", "t b b", 520, 120)
     p.msg("msg_gate_render", "1", 560, 240)
     p.connect("route_cmd", 0, "t_render")
@@ -308,7 +317,7 @@ def abstraction(m4l: bool) -> Patch:
     p.obj("path_out", "sprintf symout %s/%s.wav", 160, 900)
     p.obj("t_last", "t s s", 20, 870)
     p.obj("reg_last", "zl reg", 20, 940)
-    p.obj("render", f"pack s s s s strength 1. reply_port {REPLY_PORT}", 340, 870)
+    p.obj("render", f"pack s s s s strength 1. reply_port {REPLY_PORT} variations 1", 340, 870)
     p.obj("pre_render", f"prepend {osc('render')}", 340, 900)
     p.connect("gate", 0, "fmt_id")
     p.connect("fmt_id", 0, "t_id")
@@ -335,6 +344,9 @@ def abstraction(m4l: bool) -> Patch:
     p.obj("clip_strength", "clip 0. 1.", 360, 90)
     p.connect("in_strength", 0, "clip_strength")
     p.connect("clip_strength", 0, "render", 5)
+    p.obj("clip_variations", f"clip 1 {MAX_TAKES}", 1000, 150)
+    p.connect("route_cmd", 6, "clip_variations")
+    p.connect("clip_variations", 0, "render", 9)
     p.obj("t_cancel", "t b", 200, 940)
     p.obj("pre_cancel", f"prepend {osc('cancel')}", 20, 970)
     p.chain("in_cancel", "t_cancel", "reg_last")
@@ -389,7 +401,10 @@ def hook_outlets(p: Patch, gram: str, status: str, menu: str, progress: str, con
     p.msg("msg_cancelled", "set cancelled", 900, 490)
     p.connect("route_event", 3, "msg_cancelled")
     p.connect("msg_cancelled", 0, status)
-    p.connect("route_event", 5, menu)
+    p.obj("pre_take", "prepend set take", 900, 520)  # take N COUNT PATH: one per take of a render of several
+    p.connect("route_event", 5, "pre_take")
+    p.connect("pre_take", 0, status)
+    p.connect("route_event", 6, menu)
     p.connect(menu, 1, gram, 1)
     return "route_event"
 
@@ -532,11 +547,14 @@ def help_patch() -> Patch:
     p.msg("msg_presets", "presets", 640, 185)
     p.msg("msg_ping", "ping", 720, 185)
     p.msg("msg_newfile", "newfile", 780, 185)
+    p.msg("msg_variations", "variations 3", 640, 215)
+    c("c_variations", "3 takes per render: FILE-v1.wav ... (events: take N COUNT PATH)", 730, 215, 260)
     c("c_cancel", "inlet 5: bang cancels", 880, 70, 150)
     p.msg("msg_cancel", "bang", 880, 95)
     p.sub("gram", "gramophone", abstraction(False), 20, 260, w=900)
-    c("c_out", "outlets: done path | progress 0-1 | errors: CODE MESSAGE | events: ready, connected 0/1, queued N, "
-      "cancelled, newfile PATH, clear / append NAME / 0 (for a umenu)", 20, 290, 900, lines=2)
+    c("c_out", "outlets: done path (with variations: the first take's) | progress 0-1 | errors: CODE MESSAGE | "
+      "events: ready, connected 0/1, queued N, cancelled, newfile PATH, take N COUNT PATH, clear / append NAME / 0 "
+      "(for a umenu)", 20, 290, 900, lines=2)
     for i, name in enumerate(("done", "progress", "error", "event")):
         p.obj(f"print_{name}", f"print gramophone-{name}", 20 + 230 * i, 340)
         p.connect("gram", i, f"print_{name}")
@@ -550,7 +568,7 @@ def help_patch() -> Patch:
     for name in ("msg_rain", "msg_vinyl"):
         p.connect(name, 0, "gram", 1)
     p.connect("strength", 0, "gram", 2)
-    for name in ("msg_bang", "msg_folder", "msg_port", "msg_presets", "msg_ping", "msg_newfile"):
+    for name in ("msg_bang", "msg_folder", "msg_port", "msg_presets", "msg_ping", "msg_newfile", "msg_variations"):
         p.connect(name, 0, "gram", 3)
     p.connect("msg_cancel", 0, "gram", 4)
     return p
@@ -653,6 +671,14 @@ def device() -> dict:
     p.obj("pre_port", "prepend replyport", 1200, 180)
     p.chain("port", "pre_port")
     p.connect("pre_port", 0, "gram", 3)
+    # takes: how many variations each render makes (by seed); they land beside the result as -v1, -v2 ...
+    p.box("label_takes", "live.comment", "Takes", 1060, 180, 40, 18, **shown((290, 69, 36, 18)))
+    param(p, "takes", "live.numbox", None, (326, 70, 34, 15), "Takes", 1, 0, 1060, 210,
+          {"parameter_mmin": 1, "parameter_mmax": MAX_TAKES, "parameter_initial": [1],
+           "parameter_initial_enable": 1, "parameter_unitstyle": 0})
+    p.obj("pre_takes", "prepend variations", 1060, 240)
+    p.chain("takes", "pre_takes")
+    p.connect("pre_takes", 0, "gram", 3)
 
     # the result: preview through the device, insert into Live, status
     toggle(p, "preview", "Preview", "Previewing", (290, 50, 70, 17), 20, 560)

@@ -14,8 +14,9 @@ The abstraction, ``[gramophone in-array out-array /absolute/work/folder]``:
 * ``cancel`` stops the last job; ``presets`` lists the server's presets;
   ``connect HOST PORT`` talks to a server elsewhere than ``localhost 7770``.
 
-Its outlet gives ``queued N``, ``progress F``, ``done PATH`` (for ``render``: after out-array holds
-the result), ``error CODE MESSAGE``, ``cancelled``, ``preset NAME`` (one per preset), then
+Its outlet gives ``queued N``, ``progress F``, ``take N COUNT PATH`` (with the option ``variations N``:
+each take as it is written, ``OUT-v1.wav`` ...), ``done PATH`` (for ``render``: after out-array holds
+the result, the first take's with variations), ``error CODE MESSAGE``, ``cancelled``, ``preset NAME`` (one per preset), then
 ``presets-end N``. The server's error text comes out as words (Pd would print one symbol with
 escaped spaces). A request that gets no reply within 5 s gives ``error timeout ...``: the server
 is not running, or not at that address. Replies come back to ``[netsend]``'s own socket (Pd 0.51+),
@@ -34,8 +35,8 @@ ABSTRACTION = [
     ("c1", "text", "gramophone: render array $1 through the Gramophone server into array $2 (work folder $3)"),
     ("c2", "text", "inlet: render PRESET [key value ...] / render-file IN-PATH PRESET OUT-PATH [key value ...] / "
                    "cancel / presets / connect HOST PORT"),
-    ("c3", "text", "outlet: queued N / progress F / done PATH / error CODE MESSAGE / cancelled / preset NAME / "
-                   "presets-end N"),
+    ("c3", "text", "outlet: queued N / progress F / take N COUNT PATH / done PATH / error CODE MESSAGE / cancelled / "
+                   "preset NAME / presets-end N"),
     ("in", "obj", "inlet"),
     ("route", "obj", "route render render-file cancel presets connect"),
     # render PRESET [opts]: keep the preset and options, write the input array to a file and, if
@@ -98,7 +99,7 @@ ABSTRACTION = [
     ("stop", "msg", "stop"),
     ("parse_trim", "obj", "list trim"),
     ("route_ns", "obj", "route gramophone"),
-    ("route_reply", "obj", "route queued progress done error cancelled preset presets"),
+    ("route_reply", "obj", "route queued progress done error cancelled preset presets take"),
     ("split_queued", "obj", "list split 1"),
     ("pre_queued", "obj", "list prepend queued"),
     ("split_progress", "obj", "list split 1"),
@@ -133,6 +134,9 @@ ABSTRACTION = [
     ("pre_preset", "obj", "list prepend preset"),
     ("route_end", "obj", "route end"),
     ("pre_end", "obj", "list prepend presets-end"),
+    # take ID N COUNT PATH (variations N > 1): each take as it is written, before done
+    ("split_take", "obj", "list split 1"),
+    ("pre_take", "obj", "list prepend take"),
     ("out_trim", "obj", "list trim"),
     ("out", "obj", "outlet"),
 ]
@@ -202,6 +206,7 @@ ABSTRACTION_EDGES = [
     ("route_reply", 5, "split_preset_reply", 0), ("split_preset_reply", 0, "pre_preset", 0),
     ("pre_preset", 0, "out_trim", 0),
     ("route_reply", 6, "route_end", 0), ("route_end", 0, "pre_end", 0), ("pre_end", 0, "out_trim", 0),
+    ("route_reply", 7, "split_take", 0), ("split_take", 1, "pre_take", 0), ("pre_take", 0, "out_trim", 0),
     ("out_trim", 0, "out", 0),
 ]
 
@@ -217,13 +222,18 @@ HELP = [
     ("sf", "obj", 20, 175, "soundfiler"),
     ("src", "obj", 250, 100, "table src"),
     ("dst", "obj", 250, 125, "table dst"),
-    ("step3", "text", 20, 210, "3 send it a render message (options: strength iterations seed domain optimiser peaks)"),
+    ("step3", "text", 20, 210, "3 send it a render message (options: strength iterations seed domain optimiser peaks "
+                               "variations vary)"),
     ("render", "msg", 20, 235, "render rain"),
     ("render_opts", "msg", 120, 235, "render fire strength 0.7 iterations 20"),
     ("cancel", "msg", 420, 235, "cancel"),
     ("presets", "msg", 20, 265, "presets"),
     ("render_file", "msg", 100, 265, "render-file /tmp/in.wav rain /tmp/in-rain.wav"),
     ("connect", "msg", 420, 265, "connect localhost 7770"),
+    ("render_swell", "msg", 100, 450, "render-file /tmp/in.wav rain /tmp/in-swell.wav strength 0:0/2:1 variations 2"),
+    ("swell_doc", "text", 100, 470, "strength over time: seconds:value points joined by / (a comma would end the "
+                                    "message); variations 2: two takes /tmp/in-swell-v1.wav and -v2.wav, each "
+                                    "announced as take N COUNT PATH, then done names the first"),
     ("step4", "text", 20, 300, "4 the object: array in, array out, work folder (absolute: the server needs full paths)"),
     ("gramophone", "obj", 20, 325, "gramophone src dst /tmp"),
     ("print", "obj", 20, 360, "print gramophone"),
@@ -233,11 +243,11 @@ HELP = [
     ("play", "obj", 460, 410, "tabplay~ dst"),
     ("dac", "obj", 460, 440, "dac~"),
     ("dsp_on", "msg", 20, 420, "; pd dsp 1"),
-    ("outlet_doc", "text", 20, 490, "outlet: queued N / progress F / done PATH / error CODE MESSAGE / cancelled / "
-                                    "preset NAME / presets-end N"),
-    ("errors_doc", "text", 20, 520, "errors arrive as messages: error no_preset ... / error forbidden_path ... / "
+    ("outlet_doc", "text", 20, 520, "outlet: queued N / progress F / take N COUNT PATH / done PATH / error CODE "
+                                    "MESSAGE / cancelled / preset NAME / presets-end N"),
+    ("errors_doc", "text", 20, 550, "errors arrive as messages: error no_preset ... / error forbidden_path ... / "
                                     "error timeout ... (no server answered within 5 s)"),
-    ("limits_doc", "text", 20, 550, "one array render at a time per object (the next one overwrites its input "
+    ("limits_doc", "text", 20, 580, "one array render at a time per object (the next one overwrites its input "
                                     "file). The work folder must not contain spaces"),
 ]
 
@@ -245,6 +255,7 @@ HELP_EDGES = [
     ("open", 0, "openpanel", 0), ("openpanel", 0, "read", 0), ("read", 0, "sf", 0),
     ("render", 0, "gramophone", 0), ("render_opts", 0, "gramophone", 0), ("cancel", 0, "gramophone", 0),
     ("presets", 0, "gramophone", 0), ("render_file", 0, "gramophone", 0), ("connect", 0, "gramophone", 0),
+    ("render_swell", 0, "gramophone", 0),
     ("gramophone", 0, "print", 0), ("gramophone", 0, "route_done", 0),
     ("route_done", 0, "t_play", 0), ("t_play", 0, "play", 0), ("play", 0, "dac", 0), ("play", 0, "dac", 1),
 ]
@@ -270,7 +281,7 @@ def abstraction() -> str:
 
 
 def help_patch() -> str:
-    return _patch("#N canvas 40 40 720 600 12;", HELP, HELP_EDGES)
+    return _patch("#N canvas 40 40 720 640 12;", HELP, HELP_EDGES)
 
 
 FILES = {"gramophone.pd": abstraction, "gramophone-help.pd": help_patch}

@@ -389,6 +389,29 @@ def test_a_render_round_trips_and_never_reuses_a_name(served, path, tmp_path, me
 
 
 @pytest.mark.parametrize("path", HOSTS, ids=lambda p: p.name)
+def test_variations_render_takes_beside_the_result(served, path, tmp_path, melody):
+    """variations N (the device: its Takes box; the abstraction: a message on inlet 4) asks for N
+    takes; each take's reply reaches the status as take N COUNT PATH, then done names take 1."""
+    short = write_wav(tmp_path / "short.wav", melody[:, :SR // 4])
+    host = Host(path, served.port)
+    host.connect(tmp_path)
+    host.drop(short)
+    host.gram.recv(1, ["symbol", "rain"])
+    if path == DEVICE:
+        host.sim.find(lambda n: n.maxclass == "live.numbox" and n.box.get("varname") == "takes").out(0, [2])
+    else:
+        host.gram.recv(3, ["variations", 2])
+    host.press("Render")
+    host.pump(lambda: any(a in ("/gramophone/done", "/gramophone/error") for a, _ in host.replies), timeout=120)
+    render = [m for m in host.sim.sent if m[0] == "/gramophone/render"][-1]
+    assert A.parse(render[0], render[1:])["options"]["variations"] == 2
+    takes = [args for a, args in host.replies if a == "/gramophone/take"]
+    assert [t[1:3] for t in takes] == [[1, 2], [2, 2]] and all(Path(t[3]).is_file() for t in takes)
+    assert re.fullmatch(f"gramophone-{STAMP}-v2\\.wav", Path(takes[1][3]).name)
+    assert host.text() == f"done: {takes[0][3]}", host.text()
+
+
+@pytest.mark.parametrize("path", HOSTS, ids=lambda p: p.name)
 def test_recording_goes_to_a_fresh_file_that_becomes_the_clip(path, tmp_path):
     sim = maxsim.Sim(load(path), {"gramophone": load(ABSTRACTION)})
     sim.start()

@@ -3,6 +3,7 @@ real `pd -nogui -noaudio` against the real server: an array in, an array out, as
 the help patch show it, and user errors arriving in Pd as readable messages."""
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import socket
@@ -218,6 +219,19 @@ def test_help_patch_renders_and_reports_errors(served, tmp_path, melody):
         mark = pd.mark()
         pd.send("click-render-rain", "bang")
         pd.wait(r"^gramophone: done /tmp/gramophone-\d+-out\.wav$", timeout=120, after=mark)
+
+        # strength over time and two takes: the help box as shown, on this test's files
+        swell = next(label for label in index if label.startswith("render-file /tmp/in.wav rain /tmp/in-swell.wav"))
+        assert "strength 0:0/2:1 variations 2" in swell
+        mark = pd.mark()
+        pd.send(gramophone, swell.replace("/tmp/in.wav", str(tmp_path / "picked.wav"))
+                .replace("/tmp/in-swell.wav", str(tmp_path / "in-swell.wav")) + " iterations 3")
+        takes = [str(tmp_path / f"in-swell-v{k}.wav") for k in (1, 2)]
+        pd.wait(rf"^gramophone: done {re.escape(takes[0])}$", timeout=120, after=mark)
+        for k, path in enumerate(takes, start=1):
+            assert re.search(rf"^gramophone: take {k} 2 {re.escape(path)}$", pd.log(), re.M), pd.log()
+            record = json.loads(Path(path + ".json").read_text())
+            assert record["strength"] == "0:0, 2:1" and record["seed"] == k - 1
 
         # cancel: a long render, stopped
         mark = pd.mark()

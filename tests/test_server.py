@@ -148,7 +148,9 @@ def test_progress_at_least_once_a_second(client, work, tmp_path):
     (["j", "CLIP", "rain", "OUT", "random_phase", 2], "bad_parameter"),
     (["j", "CLIP", "rain", "OUT", "colour", "red"], "bad_args"),
     (["j", "CLIP", "rain", "OUT", "strength"], "bad_args"),
-    (["j", "CLIP", "rain", "OUT", "strength", "high"], "bad_args"),
+    (["j", "CLIP", "rain", "OUT", "strength", "high"], "bad_parameter"),  # text: an envelope, this one unreadable
+    (["j", "CLIP", "rain", "OUT", "strength", "0:0, 2:1.5"], "bad_parameter"),
+    (["j", "CLIP", "rain", "OUT", "iterations", "high"], "bad_args"),
     (["j", "CLIP", 5, "OUT"], "bad_args"),
     (["j", "CLIP"], "bad_args"),
 ])

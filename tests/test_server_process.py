@@ -2,6 +2,7 @@
 OSC implementation), clean shutdown on SIGTERM, and no partial file after SIGKILL."""
 import os
 import select
+import shlex
 import shutil
 import signal
 import subprocess
@@ -38,6 +39,44 @@ def test_round_trip_with_liblo_oscsend_and_oscdump(served, tmp_path):
         assert "/gramophone/progress" in text
         assert f'/gramophone/done ssf "liblo" "{out}"' in text, text
         assert out.exists()
+    finally:
+        dump.kill()
+        dump.wait()
+
+
+@pytest.mark.skipif(shutil.which("oscsend") is None or shutil.which("oscdump") is None,
+                    reason="liblo-tools (oscsend/oscdump) not installed; .ci/run installs it")
+def test_readme_oscsend_envelope_and_variations(served, tmp_path):
+    """The README's second oscsend line as shown (its /tmp paths made this test's): a strength
+    envelope as a string and two takes, each announced with /gramophone/take before done."""
+    readme = (ROOT / "README.md").read_text()
+    line = next(x for x in readme.splitlines() if x.startswith("oscsend") and "variations" in x)
+    words = shlex.split(line)
+    swell = tmp_path / "swell.wav"
+    words = [{"/tmp/in.wav": str(tmp_path / "clip.wav"), "/tmp/swell.wav": str(swell), "7770": str(served.port)}
+             .get(w, w) for w in words]
+    dump_port = free_port()
+    dump = subprocess.Popen(["oscdump", "-L", str(dump_port)], stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.3)
+        subprocess.run(["oscsend", "localhost", str(served.port), "/gramophone/reply", "i", str(dump_port)], check=True)
+        subprocess.run(words, check=True)
+        lines = []
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and select.select([dump.stdout], [], [], 1.0)[0]:
+            line = dump.stdout.readline()
+            lines.append(line)
+            if "/gramophone/done" in line or "/gramophone/error" in line:
+                break
+        text = "".join(lines)
+        takes = [tmp_path / f"swell-v{k}.wav" for k in (1, 2)]
+        assert f'/gramophone/take siis "job2" 1 2 "{takes[0]}"' in text, text
+        assert f'/gramophone/take siis "job2" 2 2 "{takes[1]}"' in text, text
+        assert f'/gramophone/done ssf "job2" "{takes[0]}"' in text, text
+        assert all(t.is_file() for t in takes) and not swell.exists()
+        import json
+
+        assert json.loads((tmp_path / "swell-v2.wav.json").read_text())["strength"] == "0:0, 2:1"
     finally:
         dump.kill()
         dump.wait()

@@ -33,7 +33,7 @@ def other_value(name: str) -> Any:
         return next(c for c in reversed(s.choices) if c != s.default)
     if s.type is bool:
         return not s.default
-    return {"iterations": 7, "seed": 5, "loudness": -14.0, "device": "cpu"}.get(name, 0.25)
+    return {"iterations": 7, "seed": 5, "loudness": -14.0, "device": "cpu", "variations": 3}.get(name, 0.25)
 
 
 def bad_value(name: str) -> Any:

@@ -40,7 +40,7 @@ def stereo(sr: int, seconds: float) -> np.ndarray:
     return np.concatenate([synth.plucked_melody(sr, seconds), synth.plucked_melody(sr, seconds, tempo=100)])
 
 
-def pointwise(content, sample_rate, model, style, settings, progress=None, cancel=None, *, level=None):
+def pointwise(content, sample_rate, model, style, settings, progress=None, cancel=None, *, level=None, offset=0.0):
     """A stand-in for ``render`` that is exact to compare against: a pointwise curve (so the
     crossfaded chunks equal the curve of the whole clip) that makes the peaks stand out, so
     that matching the content's loudness pushes them over the ceiling (the limiter acts)."""

@@ -222,7 +222,7 @@ def test_supercollider_class_renders_a_buffer_as_documented(served, tmp_path, me
         assert not leftovers, "render deletes its temporary files"
 
         # README step 5, one line at a time.
-        presets, render_file, cancel, free = readme[2].strip().splitlines()
+        presets, render_file, cancel, takes, free = readme[2].strip().splitlines()
         names = sc.run(presets, r"^\[ (.*) \]$")[1].split(", ")
         assert {"rain", "fire"} <= set(names)
         sc.run(render_file, rf"^{re.escape(str(home / 'Music' / 'in-fire.wav'))}$", timeout=120)
@@ -232,6 +232,15 @@ def test_supercollider_class_renders_a_buffer_as_documented(served, tmp_path, me
         (home / "Music" / "in-fire.wav").unlink()
         sc.run(render_file + "\n" + cancel, r"WARNING: Gramophone: cancelled \(cancelled\)")
         assert not (home / "Music" / "in-fire.wav").exists()
+        # An envelope strength and two takes: take: posts each as it is written.
+        second = sc.run(takes, r"^take 2 of 2: (.+)$", timeout=180)[1]
+        first = re.search(r"^take 1 of 2: (.+)$", sc.log(), re.M)[1]
+        assert [first, second] == [str(home / "Music" / f"in-swell-v{k}.wav") for k in (1, 2)]
+        import json as _json
+
+        for k, path in enumerate((first, second)):
+            record = _json.loads(Path(path + ".json").read_text())
+            assert record["strength"] == "0:0, 2:1" and record["seed"] == k
 
         # Cancelled before its Buffer was even written: nothing reaches the server.
         requests = served.output().count("/gramophone/render ")
@@ -262,8 +271,8 @@ def test_supercollider_class_renders_a_buffer_as_documented(served, tmp_path, me
         # free removes the responders (they survive Cmd-period, so only free removes them).
         count = ('OSCFunc.allFuncProxies.values.flat.select { |f| f.path.asString.beginsWith("/gramophone") }'
                  '.size.postln;')
-        assert sc.run("CmdPeriod.run;\n" + count, r"^(\d+)$")[1] == "14"  # g and h
-        assert sc.run(free + "\n" + count, r"^(\d+)$")[1] == "7"
+        assert sc.run("CmdPeriod.run;\n" + count, r"^(\d+)$")[1] == "16"  # g and h
+        assert sc.run(free + "\n" + count, r"^(\d+)$")[1] == "8"
         assert done.strip().splitlines()[0] == free.split(";")[0] + ";"
         assert sc.run(done + "\n" + count, r"^(\d+)$")[1] == "0"
         assert "ERROR" not in sc.log(), sc.log()

@@ -701,9 +701,10 @@
 				"box": {
 					"id": "obj-39",
 					"maxclass": "newobj",
-					"numinlets": 6,
-					"numoutlets": 6,
+					"numinlets": 7,
+					"numoutlets": 7,
 					"outlettype": [
+						"",
 						"",
 						"",
 						"",
@@ -714,10 +715,10 @@
 					"patching_rect": [
 						620.0,
 						460.0,
-						336.0,
+						371.0,
 						22.0
 					],
-					"text": "route ready connected queued cancelled newfile"
+					"text": "route ready connected queued cancelled newfile take"
 				}
 			},
 			{
@@ -759,6 +760,24 @@
 			{
 				"box": {
 					"id": "obj-42",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						900.0,
+						520.0,
+						126.0,
+						22.0
+					],
+					"text": "prepend set take"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-43",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -776,7 +795,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-43",
+					"id": "obj-44",
 					"maxclass": "newobj",
 					"numinlets": 3,
 					"numoutlets": 3,
@@ -796,7 +815,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-44",
+					"id": "obj-45",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -814,7 +833,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-45",
+					"id": "obj-46",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -833,7 +852,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-46",
+					"id": "obj-47",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -852,7 +871,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-47",
+					"id": "obj-48",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -870,7 +889,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-48",
+					"id": "obj-49",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -888,7 +907,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-49",
+					"id": "obj-50",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -907,7 +926,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-50",
+					"id": "obj-51",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -925,7 +944,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-51",
+					"id": "obj-52",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -943,7 +962,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-52",
+					"id": "obj-53",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 2,
@@ -962,7 +981,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-53",
+					"id": "obj-54",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -981,7 +1000,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-54",
+					"id": "obj-55",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1410,12 +1429,36 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-11",
+						"obj-42",
 						0
 					],
 					"source": [
 						"obj-39",
 						5
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-31",
+						0
+					],
+					"source": [
+						"obj-42",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-11",
+						0
+					],
+					"source": [
+						"obj-39",
+						6
 					]
 				}
 			},
@@ -1434,7 +1477,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-42",
+						"obj-43",
 						0
 					],
 					"source": [
@@ -1450,7 +1493,7 @@
 						0
 					],
 					"source": [
-						"obj-42",
+						"obj-43",
 						0
 					]
 				}
@@ -1458,7 +1501,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-43",
+						"obj-44",
 						0
 					],
 					"source": [
@@ -1470,11 +1513,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-44",
+						"obj-45",
 						0
 					],
 					"source": [
-						"obj-43",
+						"obj-44",
 						0
 					]
 				}
@@ -1486,7 +1529,7 @@
 						3
 					],
 					"source": [
-						"obj-44",
+						"obj-45",
 						0
 					]
 				}
@@ -1494,7 +1537,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-45",
+						"obj-46",
 						0
 					],
 					"source": [
@@ -1506,24 +1549,12 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-52",
+						"obj-53",
 						1
 					],
 					"source": [
-						"obj-45",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
 						"obj-46",
-						0
-					],
-					"source": [
-						"obj-45",
-						0
+						1
 					]
 				}
 			},
@@ -1535,18 +1566,6 @@
 					],
 					"source": [
 						"obj-46",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-51",
-						0
-					],
-					"source": [
-						"obj-47",
 						0
 					]
 				}
@@ -1558,15 +1577,15 @@
 						0
 					],
 					"source": [
-						"obj-46",
-						0
+						"obj-47",
+						1
 					]
 				}
 			},
 			{
 				"patchline": {
 					"destination": [
-						"obj-51",
+						"obj-52",
 						0
 					],
 					"source": [
@@ -1582,31 +1601,7 @@
 						0
 					],
 					"source": [
-						"obj-43",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-50",
-						0
-					],
-					"source": [
-						"obj-49",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-51",
-						0
-					],
-					"source": [
-						"obj-50",
+						"obj-47",
 						0
 					]
 				}
@@ -1619,6 +1614,42 @@
 					],
 					"source": [
 						"obj-49",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-50",
+						0
+					],
+					"source": [
+						"obj-44",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-51",
+						0
+					],
+					"source": [
+						"obj-50",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-52",
+						0
+					],
+					"source": [
+						"obj-51",
 						0
 					]
 				}
@@ -1630,7 +1661,7 @@
 						0
 					],
 					"source": [
-						"obj-52",
+						"obj-50",
 						0
 					]
 				}
@@ -1643,6 +1674,18 @@
 					],
 					"source": [
 						"obj-53",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-55",
+						0
+					],
+					"source": [
+						"obj-54",
 						1
 					]
 				}
@@ -1654,7 +1697,7 @@
 						0
 					],
 					"source": [
-						"obj-54",
+						"obj-55",
 						0
 					]
 				}
@@ -1666,7 +1709,7 @@
 						0
 					],
 					"source": [
-						"obj-53",
+						"obj-54",
 						0
 					]
 				}
@@ -1674,7 +1717,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-51",
+						"obj-52",
 						0
 					],
 					"source": [
@@ -1686,7 +1729,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-51",
+						"obj-52",
 						1
 					],
 					"source": [

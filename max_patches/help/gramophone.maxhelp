@@ -366,6 +366,39 @@
 			{
 				"box": {
 					"id": "obj-21",
+					"maxclass": "message",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						640.0,
+						215.0,
+						98.0,
+						22.0
+					],
+					"text": "variations 3"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-22",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						730.0,
+						215.0,
+						260.0,
+						20.0
+					],
+					"text": "3 takes per render: FILE-v1.wav ... (events: take N COUNT PATH)"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-23",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -380,7 +413,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-22",
+					"id": "obj-24",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -398,7 +431,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-23",
+					"id": "obj-25",
 					"maxclass": "newobj",
 					"numinlets": 5,
 					"numoutlets": 4,
@@ -419,7 +452,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-24",
+					"id": "obj-26",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -429,13 +462,13 @@
 						900.0,
 						40.0
 					],
-					"text": "outlets: done path | progress 0-1 | errors: CODE MESSAGE | events: ready, connected 0/1, queued N, cancelled, newfile PATH, clear / append NAME / 0 (for a umenu)",
+					"text": "outlets: done path (with variations: the first take's) | progress 0-1 | errors: CODE MESSAGE | events: ready, connected 0/1, queued N, cancelled, newfile PATH, take N COUNT PATH, clear / append NAME / 0 (for a umenu)",
 					"linecount": 2
 				}
 			},
 			{
 				"box": {
-					"id": "obj-25",
+					"id": "obj-27",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -450,7 +483,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-26",
+					"id": "obj-28",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -465,7 +498,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-27",
+					"id": "obj-29",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -480,7 +513,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-28",
+					"id": "obj-30",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -495,7 +528,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-29",
+					"id": "obj-31",
 					"maxclass": "led",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -512,7 +545,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-30",
+					"id": "obj-32",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 2,
@@ -534,36 +567,12 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-25",
-						0
-					],
-					"source": [
-						"obj-23",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-26",
-						0
-					],
-					"source": [
-						"obj-23",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
 						"obj-27",
 						0
 					],
 					"source": [
-						"obj-23",
-						2
+						"obj-25",
+						0
 					]
 				}
 			},
@@ -574,20 +583,8 @@
 						0
 					],
 					"source": [
-						"obj-23",
-						3
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-30",
-						0
-					],
-					"source": [
-						"obj-23",
-						3
+						"obj-25",
+						1
 					]
 				}
 			},
@@ -598,7 +595,43 @@
 						0
 					],
 					"source": [
+						"obj-25",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
 						"obj-30",
+						0
+					],
+					"source": [
+						"obj-25",
+						3
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-32",
+						0
+					],
+					"source": [
+						"obj-25",
+						3
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-31",
+						0
+					],
+					"source": [
+						"obj-32",
 						0
 					]
 				}
@@ -606,7 +639,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-23",
+						"obj-25",
 						0
 					],
 					"source": [
@@ -618,7 +651,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-23",
+						"obj-25",
 						0
 					],
 					"source": [
@@ -642,7 +675,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-23",
+						"obj-25",
 						1
 					],
 					"source": [
@@ -654,7 +687,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-23",
+						"obj-25",
 						1
 					],
 					"source": [
@@ -666,7 +699,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-23",
+						"obj-25",
 						2
 					],
 					"source": [
@@ -678,7 +711,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-23",
+						"obj-25",
 						3
 					],
 					"source": [
@@ -690,7 +723,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-23",
+						"obj-25",
 						3
 					],
 					"source": [
@@ -702,7 +735,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-23",
+						"obj-25",
 						3
 					],
 					"source": [
@@ -714,7 +747,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-23",
+						"obj-25",
 						3
 					],
 					"source": [
@@ -726,7 +759,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-23",
+						"obj-25",
 						3
 					],
 					"source": [
@@ -738,7 +771,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-23",
+						"obj-25",
 						3
 					],
 					"source": [
@@ -750,11 +783,23 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-23",
+						"obj-25",
+						3
+					],
+					"source": [
+						"obj-21",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-25",
 						4
 					],
 					"source": [
-						"obj-22",
+						"obj-24",
 						0
 					]
 				}

@@ -89,7 +89,7 @@
 						30.0,
 						30.0
 					],
-					"comment": "bang: render; folder PATH, replyport N, presets, ping, newfile"
+					"comment": "bang: render; folder PATH, replyport N, presets, ping, newfile, variations N"
 				}
 			},
 			{
@@ -167,7 +167,7 @@
 						30.0,
 						30.0
 					],
-					"comment": "events: ready, connected 0/1, queued N, cancelled, newfile PATH; clear, append NAME, 0 for a preset umenu"
+					"comment": "events: ready, connected 0/1, queued N, cancelled, newfile PATH, take N COUNT PATH; clear, append NAME, 0 for a preset umenu"
 				}
 			},
 			{
@@ -308,16 +308,17 @@
 						560.0,
 						20.0
 					],
-					"text": "Commands: bang renders; folder, replyport, presets, ping, newfile (a fresh unique path for a recording, answered as newfile PATH)."
+					"text": "Commands: bang renders; folder, replyport, presets, ping, newfile (a fresh unique path for a recording, answered as newfile PATH), variations N (takes per render)."
 				}
 			},
 			{
 				"box": {
 					"id": "obj-18",
 					"maxclass": "newobj",
-					"numinlets": 7,
-					"numoutlets": 7,
+					"numinlets": 8,
+					"numoutlets": 8,
 					"outlettype": [
+						"",
 						"",
 						"",
 						"",
@@ -329,10 +330,10 @@
 					"patching_rect": [
 						520.0,
 						90.0,
-						350.0,
+						427.0,
 						22.0
 					],
-					"text": "route bang folder replyport presets ping newfile"
+					"text": "route bang folder replyport presets ping newfile variations"
 				}
 			},
 			{
@@ -887,9 +888,10 @@
 				"box": {
 					"id": "obj-49",
 					"maxclass": "newobj",
-					"numinlets": 9,
-					"numoutlets": 9,
+					"numinlets": 10,
+					"numoutlets": 10,
 					"outlettype": [
+						"",
 						"",
 						"",
 						"",
@@ -903,10 +905,10 @@
 					"patching_rect": [
 						20.0,
 						660.0,
-						1148.0,
+						1267.0,
 						22.0
 					],
-					"text": "route /gramophone/queued /gramophone/progress /gramophone/done /gramophone/error /gramophone/cancelled /gramophone/preset /gramophone/presets/end /gramophone/pong"
+					"text": "route /gramophone/queued /gramophone/progress /gramophone/done /gramophone/error /gramophone/cancelled /gramophone/preset /gramophone/presets/end /gramophone/pong /gramophone/take"
 				}
 			},
 			{
@@ -1153,6 +1155,43 @@
 			{
 				"box": {
 					"id": "obj-63",
+					"maxclass": "newobj",
+					"numinlets": 2,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					],
+					"patching_rect": [
+						980.0,
+						700.0,
+						84.0,
+						22.0
+					],
+					"text": "zl slice 1"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-64",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						980.0,
+						730.0,
+						98.0,
+						22.0
+					],
+					"text": "prepend take"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-65",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1167,7 +1206,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-64",
+					"id": "obj-66",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -1187,7 +1226,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-65",
+					"id": "obj-67",
 					"maxclass": "newobj",
 					"numinlets": 5,
 					"numoutlets": 4,
@@ -1208,7 +1247,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-66",
+					"id": "obj-68",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1226,7 +1265,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-67",
+					"id": "obj-69",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1244,7 +1283,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-68",
+					"id": "obj-70",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -1264,7 +1303,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-69",
+					"id": "obj-71",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -1284,7 +1323,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-70",
+					"id": "obj-72",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1302,7 +1341,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-71",
+					"id": "obj-73",
 					"maxclass": "newobj",
 					"numinlets": 8,
 					"numoutlets": 1,
@@ -1320,7 +1359,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-72",
+					"id": "obj-74",
 					"maxclass": "newobj",
 					"numinlets": 8,
 					"numoutlets": 1,
@@ -1338,7 +1377,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-73",
+					"id": "obj-75",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 3,
@@ -1358,7 +1397,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-74",
+					"id": "obj-76",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1368,12 +1407,12 @@
 						560.0,
 						20.0
 					],
-					"text": "Render: /gramophone/render id clip preset out strength S reply_port P."
+					"text": "Render: /gramophone/render id clip preset out strength S reply_port P variations N (N > 1: takes OUT-v1.wav ...)."
 				}
 			},
 			{
 				"box": {
-					"id": "obj-75",
+					"id": "obj-77",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1392,7 +1431,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-76",
+					"id": "obj-78",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1410,7 +1449,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-77",
+					"id": "obj-79",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1428,7 +1467,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-78",
+					"id": "obj-80",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1447,7 +1486,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-79",
+					"id": "obj-81",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1466,7 +1505,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-80",
+					"id": "obj-82",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1484,7 +1523,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-81",
+					"id": "obj-83",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1503,7 +1542,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-82",
+					"id": "obj-84",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 2,
@@ -1522,9 +1561,9 @@
 			},
 			{
 				"box": {
-					"id": "obj-83",
+					"id": "obj-85",
 					"maxclass": "newobj",
-					"numinlets": 8,
+					"numinlets": 10,
 					"numoutlets": 1,
 					"outlettype": [
 						""
@@ -1532,15 +1571,15 @@
 					"patching_rect": [
 						340.0,
 						870.0,
-						294.0,
+						385.0,
 						22.0
 					],
-					"text": "pack s s s s strength 1. reply_port 7771"
+					"text": "pack s s s s strength 1. reply_port 7771 variations 1"
 				}
 			},
 			{
 				"box": {
-					"id": "obj-84",
+					"id": "obj-86",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1558,7 +1597,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-85",
+					"id": "obj-87",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 2,
@@ -1577,7 +1616,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-86",
+					"id": "obj-88",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1596,7 +1635,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-87",
+					"id": "obj-89",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1614,7 +1653,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-88",
+					"id": "obj-90",
 					"maxclass": "newobj",
 					"numinlets": 3,
 					"numoutlets": 1,
@@ -1632,7 +1671,25 @@
 			},
 			{
 				"box": {
-					"id": "obj-89",
+					"id": "obj-91",
+					"maxclass": "newobj",
+					"numinlets": 3,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1000.0,
+						150.0,
+						77.0,
+						22.0
+					],
+					"text": "clip 1 16"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-92",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1650,7 +1707,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-90",
+					"id": "obj-93",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1668,7 +1725,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-91",
+					"id": "obj-94",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1687,7 +1744,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-92",
+					"id": "obj-95",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1705,7 +1762,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-93",
+					"id": "obj-96",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1723,7 +1780,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-94",
+					"id": "obj-97",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1742,7 +1799,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-95",
+					"id": "obj-98",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1760,7 +1817,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-96",
+					"id": "obj-99",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1778,7 +1835,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-97",
+					"id": "obj-100",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1793,7 +1850,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-98",
+					"id": "obj-101",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -1813,7 +1870,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-99",
+					"id": "obj-102",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1831,7 +1888,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-100",
+					"id": "obj-103",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1850,7 +1907,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-101",
+					"id": "obj-104",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1868,7 +1925,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-102",
+					"id": "obj-105",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1886,7 +1943,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-103",
+					"id": "obj-106",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1905,7 +1962,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-104",
+					"id": "obj-107",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1923,7 +1980,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-105",
+					"id": "obj-108",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1942,7 +1999,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-106",
+					"id": "obj-109",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2052,7 +2109,7 @@
 					],
 					"source": [
 						"obj-18",
-						6
+						7
 					]
 				}
 			},
@@ -2767,6 +2824,42 @@
 			{
 				"patchline": {
 					"destination": [
+						"obj-63",
+						0
+					],
+					"source": [
+						"obj-49",
+						8
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-64",
+						0
+					],
+					"source": [
+						"obj-63",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-9",
+						0
+					],
+					"source": [
+						"obj-64",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
 						"obj-36",
 						0
 					],
@@ -2791,7 +2884,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-71",
+						"obj-73",
 						6
 					],
 					"source": [
@@ -2803,11 +2896,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-65",
+						"obj-67",
 						0
 					],
 					"source": [
-						"obj-64",
+						"obj-66",
 						2
 					]
 				}
@@ -2815,11 +2908,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-71",
+						"obj-73",
 						7
 					],
 					"source": [
-						"obj-65",
+						"obj-67",
 						0
 					]
 				}
@@ -2827,48 +2920,12 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-66",
+						"obj-68",
 						0
 					],
 					"source": [
-						"obj-64",
+						"obj-66",
 						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-67",
-						0
-					],
-					"source": [
-						"obj-64",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-68",
-						0
-					],
-					"source": [
-						"obj-66",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-68",
-						0
-					],
-					"source": [
-						"obj-67",
-						0
 					]
 				}
 			},
@@ -2879,8 +2936,32 @@
 						0
 					],
 					"source": [
+						"obj-66",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-70",
+						0
+					],
+					"source": [
 						"obj-68",
-						1
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-70",
+						0
+					],
+					"source": [
+						"obj-69",
+						0
 					]
 				}
 			},
@@ -2888,67 +2969,19 @@
 				"patchline": {
 					"destination": [
 						"obj-71",
+						0
+					],
+					"source": [
+						"obj-70",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-73",
 						3
-					],
-					"source": [
-						"obj-69",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-71",
-						4
-					],
-					"source": [
-						"obj-69",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-71",
-						5
-					],
-					"source": [
-						"obj-69",
-						2
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-70",
-						0
-					],
-					"source": [
-						"obj-68",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-71",
-						0
-					],
-					"source": [
-						"obj-70",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-72",
-						0
 					],
 					"source": [
 						"obj-71",
@@ -2960,7 +2993,43 @@
 				"patchline": {
 					"destination": [
 						"obj-73",
+						4
+					],
+					"source": [
+						"obj-71",
 						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-73",
+						5
+					],
+					"source": [
+						"obj-71",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-72",
+						0
+					],
+					"source": [
+						"obj-70",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-73",
+						0
 					],
 					"source": [
 						"obj-72",
@@ -2971,7 +3040,31 @@
 			{
 				"patchline": {
 					"destination": [
+						"obj-74",
+						0
+					],
+					"source": [
+						"obj-73",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
 						"obj-75",
+						1
+					],
+					"source": [
+						"obj-74",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-77",
 						0
 					],
 					"source": [
@@ -2983,11 +3076,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-76",
+						"obj-78",
 						0
 					],
 					"source": [
-						"obj-75",
+						"obj-77",
 						1
 					]
 				}
@@ -2995,35 +3088,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-73",
-						0
-					],
-					"source": [
-						"obj-76",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-64",
-						0
-					],
-					"source": [
 						"obj-75",
 						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-77",
-						0
 					],
 					"source": [
-						"obj-73",
+						"obj-78",
 						0
 					]
 				}
@@ -3031,7 +3100,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-78",
+						"obj-66",
 						0
 					],
 					"source": [
@@ -3047,8 +3116,8 @@
 						0
 					],
 					"source": [
-						"obj-78",
-						1
+						"obj-75",
+						0
 					]
 				}
 			},
@@ -3056,46 +3125,10 @@
 				"patchline": {
 					"destination": [
 						"obj-80",
-						1
-					],
-					"source": [
-						"obj-79",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-22",
 						0
 					],
 					"source": [
 						"obj-79",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-80",
-						0
-					],
-					"source": [
-						"obj-22",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-83",
-						3
-					],
-					"source": [
-						"obj-80",
 						0
 					]
 				}
@@ -3107,8 +3140,8 @@
 						0
 					],
 					"source": [
-						"obj-78",
-						0
+						"obj-80",
+						1
 					]
 				}
 			},
@@ -3127,7 +3160,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-83",
+						"obj-22",
 						0
 					],
 					"source": [
@@ -3139,11 +3172,71 @@
 			{
 				"patchline": {
 					"destination": [
+						"obj-82",
+						0
+					],
+					"source": [
+						"obj-22",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-85",
+						3
+					],
+					"source": [
+						"obj-82",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-83",
+						0
+					],
+					"source": [
+						"obj-80",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
 						"obj-84",
+						1
+					],
+					"source": [
+						"obj-83",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-85",
 						0
 					],
 					"source": [
 						"obj-83",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-86",
+						0
+					],
+					"source": [
+						"obj-85",
 						0
 					]
 				}
@@ -3155,7 +3248,7 @@
 						0
 					],
 					"source": [
-						"obj-84",
+						"obj-86",
 						0
 					]
 				}
@@ -3163,7 +3256,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-83",
+						"obj-85",
 						7
 					],
 					"source": [
@@ -3175,7 +3268,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-85",
+						"obj-87",
 						0
 					],
 					"source": [
@@ -3187,68 +3280,20 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-86",
-						0
-					],
-					"source": [
-						"obj-85",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-83",
-						1
-					],
-					"source": [
-						"obj-86",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-87",
-						0
-					],
-					"source": [
-						"obj-2",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-83",
-						2
-					],
-					"source": [
-						"obj-87",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
 						"obj-88",
 						0
 					],
 					"source": [
-						"obj-3",
-						0
+						"obj-87",
+						1
 					]
 				}
 			},
 			{
 				"patchline": {
 					"destination": [
-						"obj-83",
-						5
+						"obj-85",
+						1
 					],
 					"source": [
 						"obj-88",
@@ -3263,7 +3308,7 @@
 						0
 					],
 					"source": [
-						"obj-5",
+						"obj-2",
 						0
 					]
 				}
@@ -3271,8 +3316,8 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-82",
-						0
+						"obj-85",
+						2
 					],
 					"source": [
 						"obj-89",
@@ -3287,7 +3332,7 @@
 						0
 					],
 					"source": [
-						"obj-82",
+						"obj-3",
 						0
 					]
 				}
@@ -3295,8 +3340,8 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-29",
-						0
+						"obj-85",
+						5
 					],
 					"source": [
 						"obj-90",
@@ -3312,6 +3357,78 @@
 					],
 					"source": [
 						"obj-18",
+						6
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-85",
+						9
+					],
+					"source": [
+						"obj-91",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-92",
+						0
+					],
+					"source": [
+						"obj-5",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-84",
+						0
+					],
+					"source": [
+						"obj-92",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-93",
+						0
+					],
+					"source": [
+						"obj-84",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-29",
+						0
+					],
+					"source": [
+						"obj-93",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-94",
+						0
+					],
+					"source": [
+						"obj-18",
 						5
 					]
 				}
@@ -3319,95 +3436,35 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-92",
-						0
-					],
-					"source": [
-						"obj-91",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-73",
-						0
-					],
-					"source": [
-						"obj-92",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-64",
-						0
-					],
-					"source": [
-						"obj-91",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-93",
-						0
-					],
-					"source": [
-						"obj-73",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-94",
-						0
-					],
-					"source": [
-						"obj-93",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-95",
-						1
-					],
-					"source": [
-						"obj-94",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-23",
-						0
-					],
-					"source": [
-						"obj-94",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
 						"obj-95",
 						0
 					],
 					"source": [
-						"obj-23",
+						"obj-94",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-75",
+						0
+					],
+					"source": [
+						"obj-95",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-66",
+						0
+					],
+					"source": [
+						"obj-94",
 						0
 					]
 				}
@@ -3419,7 +3476,67 @@
 						0
 					],
 					"source": [
-						"obj-95",
+						"obj-75",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-97",
+						0
+					],
+					"source": [
+						"obj-96",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-98",
+						1
+					],
+					"source": [
+						"obj-97",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-23",
+						0
+					],
+					"source": [
+						"obj-97",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-98",
+						0
+					],
+					"source": [
+						"obj-23",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-99",
+						0
+					],
+					"source": [
+						"obj-98",
 						0
 					]
 				}
@@ -3431,7 +3548,7 @@
 						0
 					],
 					"source": [
-						"obj-96",
+						"obj-99",
 						0
 					]
 				}
@@ -3439,179 +3556,179 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-98",
+						"obj-101",
 						0
 					],
 					"source": [
+						"obj-87",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-102",
+						0
+					],
+					"source": [
+						"obj-101",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-103",
+						0
+					],
+					"source": [
+						"obj-102",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-104",
+						0
+					],
+					"source": [
+						"obj-101",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-75",
+						0
+					],
+					"source": [
+						"obj-104",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-66",
+						0
+					],
+					"source": [
+						"obj-101",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-105",
+						0
+					],
+					"source": [
+						"obj-75",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-106",
+						0
+					],
+					"source": [
+						"obj-105",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-107",
+						1
+					],
+					"source": [
+						"obj-106",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-24",
+						0
+					],
+					"source": [
+						"obj-106",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-107",
+						0
+					],
+					"source": [
+						"obj-24",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-108",
+						0
+					],
+					"source": [
+						"obj-107",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-109",
+						0
+					],
+					"source": [
+						"obj-108",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-103",
+						0
+					],
+					"source": [
+						"obj-109",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
 						"obj-85",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-99",
-						0
-					],
-					"source": [
-						"obj-98",
-						2
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-100",
-						0
-					],
-					"source": [
-						"obj-99",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-101",
-						0
-					],
-					"source": [
-						"obj-98",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-73",
-						0
-					],
-					"source": [
-						"obj-101",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-64",
-						0
-					],
-					"source": [
-						"obj-98",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-102",
-						0
-					],
-					"source": [
-						"obj-73",
-						2
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-103",
-						0
-					],
-					"source": [
-						"obj-102",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-104",
 						1
 					],
 					"source": [
-						"obj-103",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-24",
-						0
-					],
-					"source": [
-						"obj-103",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-104",
-						0
-					],
-					"source": [
-						"obj-24",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-105",
-						0
-					],
-					"source": [
-						"obj-104",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-106",
-						0
-					],
-					"source": [
-						"obj-105",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-100",
-						0
-					],
-					"source": [
-						"obj-106",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-83",
-						1
-					],
-					"source": [
-						"obj-105",
+						"obj-108",
 						0
 					]
 				}

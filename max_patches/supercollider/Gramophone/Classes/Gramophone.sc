@@ -23,6 +23,8 @@ Gramophone {
 		responders = [
 			this.prJobResponder('/gramophone/queued', { |job| job[\queued] = true }),
 			this.prJobResponder('/gramophone/progress', { |job, msg| job[\progress].value(msg[2]) }),
+			// with the option variations N > 1: one reply per take (number, count, path), before done
+			this.prJobResponder('/gramophone/take', { |job, msg| job[\take].value(msg[4].asString, msg[2], msg[3]) }),
 			this.prJobResponder('/gramophone/done', { |job, msg|
 				jobs.removeAt(msg[1].asString);
 				job[\done].value(msg[2].asString)
@@ -70,11 +72,13 @@ Gramophone {
 		^id
 	}
 
-	// Render a file into a file (absolute paths; "~" is expanded); action.(outPath). Returns the job id.
-	renderFile { |inPath, preset, outPath, action, progress, error, options|
+	// Render a file into a file (absolute paths; "~" is expanded); action.(outPath). With the option
+	// variations N, take.(path, number, count) gets each take (OUT-v1.wav ...) and action the first.
+	// Returns the job id.
+	renderFile { |inPath, preset, outPath, action, progress, error, options, take|
 		var id = this.prNextId;
 		this.prSubmit(id, inPath.standardizePath, preset, outPath.standardizePath, options, progress,
-			done: action, error: error ? this.prDefaultError);
+			done: action, error: error ? this.prDefaultError, take: take);
 		^id
 	}
 
@@ -122,8 +126,8 @@ Gramophone {
 		^"sc%-%-%".format(NetAddr.langPort, Date.localtime.stamp, jobCounter)
 	}
 
-	prSubmit { |id, inPath, preset, outPath, options, progress, done, error|
-		var job = (progress: progress, done: done, error: error, queued: false);
+	prSubmit { |id, inPath, preset, outPath, options, progress, done, error, take|
+		var job = (progress: progress, done: done, error: error, take: take, queued: false);
 		if(jobs[id] == \cancelled) {  // cancelled before it could be sent
 			jobs.removeAt(id);
 			^error.value(\cancelled, "cancelled")
