@@ -475,9 +475,9 @@ def _serve(args: argparse.Namespace) -> int:
                               "(is another server running? choose another --port)") from exc
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: server.shutdown())
-    from .responsiveness import prepare_server_thread
+    from .responsiveness import prepare_server
 
-    prepare_server_thread()  # a ping waits neither for a core, nor for the GIL, nor for a collection
+    prepare_server()  # a ping waits neither for a core, nor for the GIL, nor for a collection
     server.serve_forever()
     return 0
 
