@@ -110,6 +110,13 @@ def _log_pings() -> None:
     dispatch.Dispatcher.message = logged  # type: ignore[method-assign]
 
 
+def _no_gc_freeze() -> None:
+    """Leave the start-up's objects (torch's, numpy's) in the collector's generations."""
+    from gramophone.bridge import responsiveness
+
+    responsiveness.freeze_startup_objects = lambda: None  # type: ignore[assignment]
+
+
 def _socket_slice_only() -> None:
     """Only the socket thread asks for the short slice (the other threads keep the default)."""
     from gramophone.bridge import responsiveness
@@ -166,10 +173,11 @@ VARIANTS: dict[str, Callable[[], None]] = {
     "worker-nice-19": _worker_nice(19),
     "log-pings": _log_pings,
     "no-slice": _no_slice,
+    "no-gc-freeze": _no_gc_freeze,
     "socket-slice-only": _socket_slice_only,
     "worker-same-group": lambda: None,  # the workers' side: WORKER_SIDE
     "worker-group-nice-10": lambda: None,  # the workers' side: WORKER_SIDE
-    "before": lambda: (_switch(0.0005)(), _log_pings(), _no_slice()),
+    "before": lambda: (_switch(0.0005)(), _log_pings(), _no_gc_freeze(), _no_slice()),
 }
 
 

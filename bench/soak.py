@@ -9,7 +9,8 @@ reads the server's and its workers' resident memory, open file descriptors and t
 the pinger reads the pong and to the pong's arrival in its socket (the kernel's timestamp: the
 server's part, without the pinger's own wait for a core). Phases: ``idle`` (pings only: what the
 machine's own load costs a ping), ``alone``, and ``competing`` (CPU-bound processes, one per
-core by default, at the server's priority and in its session). At the end of each: every request
+core by default, at the server's priority, each in a session of its own as a program started
+elsewhere is). At the end of each: every request
 answered, no partial output or staging folder left, every ``done`` output whole.
 
 ``--variant`` runs the server with one of its latency measures undone (bench/serve_variant.py),

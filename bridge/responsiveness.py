@@ -2,8 +2,8 @@
 run beside it (issue #24; figures in bench/RESULTS.md, "Soak").
 
 The server process computes nothing: renders run in worker processes at nice 10, in a session
-(so a scheduling group) of their own (:func:`yield_cpu`). So a ping waits only for a core and
-for the GIL, each handled here:
+(so a scheduling group) of their own (:func:`yield_cpu`). So a ping waits only for a core, the
+GIL and the garbage collector, each handled here:
 
 * **a core** — :func:`request_short_slice` asks Linux's scheduler (EEVDF, kernel 6.12 and
   later) for a short time slice for each of the server's threads. A task with a short slice has
@@ -14,16 +14,20 @@ for the GIL, each handled here:
   negative nice or a real-time policy), a thread's share of the CPU is unchanged, and older
   kernels and other systems ignore it;
 * **the GIL** — :data:`SWITCH_INTERVAL`: a thread of the server holds the GIL at most 0.5 ms
-  while another waits for it (Python's default: 5 ms).
+  while another waits for it (Python's default: 5 ms);
+* **the garbage collector** — :func:`freeze_startup_objects` moves the objects made while
+  starting (torch's and numpy's modules: hundreds of thousands) out of the collector's
+  generations, so that a collection, which holds the GIL, looks only at what the server made
+  since. Without it, a full collection during the soak held the GIL for 640 ms, and a ping
+  waited as long.
 
 Pings and status polls are not logged (:class:`bridge.dispatch.Route`'s ``quiet``): a log line
 per ping doubled the socket thread's median time per ping (0.35 ms against 0.18 ms).
-The garbage collector was a suspect too (a collection holds the GIL): timed in the soak, no
-collection after start-up took over 1 ms, so nothing is done about it.
 """
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import os
 import platform
@@ -89,6 +93,12 @@ def yield_cpu(nice: int) -> None:
             log.debug("render worker keeps its session: %s", exc)
 
 
+def freeze_startup_objects() -> None:
+    """Collect once, then leave every object that exists now out of later collections."""
+    gc.collect()
+    gc.freeze()
+
+
 def server_threads() -> list[int]:
     """The ids of this process's threads (Linux; elsewhere the calling thread's, 0)."""
     try:
@@ -101,5 +111,6 @@ def prepare_server() -> None:
     """All of the above (call it once the server is built and its threads have started, just
     before it serves; threads started later keep the default slice)."""
     sys.setswitchinterval(SWITCH_INTERVAL)
+    freeze_startup_objects()
     for thread in server_threads():
         request_short_slice(thread=thread)
