@@ -7,9 +7,10 @@ apart: :mod:`bridge.osc_transport` (the socket, encoding replies), :mod:`bridge.
 handlers: what each request means.
 
 The socket thread only decodes, checks arguments and answers ``ping``, ``reply`` and
-``status`` (pings and status polls are not logged); requests that touch the disk (path checks, audio headers, preset metadata) run on
-the dispatcher's intake thread, renders run in worker processes (:mod:`bridge.workers`, or Ray
-tasks with ``serve --ray``), and preset analysis runs in a process of its own. Loading a preset
+``status`` (pings and status polls are not logged); requests that touch the disk (path checks,
+audio headers, preset metadata) run on the dispatcher's intake thread, renders run in worker
+processes (:mod:`bridge.workers`, or Ray tasks with ``serve --ray``), and preset analysis runs
+in a process of its own. What ``serve`` does so that pings stay quick: :mod:`bridge.responsiveness`. Loading a preset
 and building its model happen in the worker, once per worker.
 """
 from __future__ import annotations
