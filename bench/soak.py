@@ -5,13 +5,20 @@ Each client sends one request at a time and waits for its answer: about 1 in 10 
 (a missing file, a relative path, an unknown preset, a bad value, an unknown address), about 1 in
 10 a render cancelled shortly after it was sent, the rest plain renders. Meanwhile a sampler
 reads the server's and its workers' resident memory, open file descriptors and threads from
-/proc, and a pinger (a process of its own) measures the ping round trip throughout. Phases:
-``idle`` (pings only: what the machine's own load costs a ping), ``alone``, and ``competing``
-(a CPU-bound process per core at the server's priority). At the end of each: every request
+/proc, and a pinger (a process of its own) measures the ping round trip throughout, both as
+the pinger reads the pong and to the pong's arrival in its socket (the kernel's timestamp: the
+server's part, without the pinger's own wait for a core). Phases: ``idle`` (pings only: what the
+machine's own load costs a ping), ``alone``, and ``competing`` (CPU-bound processes, one per
+core by default, at the server's priority, each in a session of its own as a program started
+elsewhere is). At the end of each: every request
 answered, no partial output or staging folder left, every ``done`` output whole.
+
+``--variant`` runs the server with one of its latency measures undone (bench/serve_variant.py),
+which also times each ping inside the server and its garbage collections.
 
     .venv/bin/python -m bench.soak                   # idle pings, then 500 requests alone and competing
     .venv/bin/python -m bench.soak --renders 200 --phases alone
+    .venv/bin/python -m bench.soak --renders 30 --window 10 --phases idle alone --variant before
 """
 from __future__ import annotations
 
@@ -19,7 +26,9 @@ import argparse
 import multiprocessing as mp
 import os
 import random
+import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -30,11 +39,14 @@ from pathlib import Path
 from typing import Any, Optional
 
 from bench.common import save_json
-from gramophone.bridge.osc_client import Client, free_port
+from bench.serve_variant import VARIANTS
+from gramophone.bridge.osc_client import Client, encode, free_port
 from gramophone.engine import synth
 from gramophone.engine.audio_io import probe_audio, write_audio
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Linux's SO_TIMESTAMPNS (Python's socket module names it from 3.13 on); a 64-bit timespec follows
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35 if sys.platform.startswith("linux") else None)
 FINAL = ("/gramophone/done", "/gramophone/error", "/gramophone/cancelled")
 
 
@@ -57,6 +69,7 @@ class Phase:
     samples: list[Sample] = field(default_factory=list)
     pings: list[float] = field(default_factory=list)
     lost_pings: int = 0
+    arrivals: list[float] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -131,7 +144,7 @@ class Soak:
                 t.join(0.5)
         self.stop.set()
         stop.set()
-        phase.pings, phase.lost_pings = results.recv()
+        phase.pings, phase.lost_pings, phase.arrivals = results.recv()
         pinger.join(10)
         for t in threads[self.clients:]:
             t.join()
@@ -225,9 +238,10 @@ def idle_pings(server: tuple[str, int], seconds: float) -> dict[str, Any]:
     pinger.start()
     time.sleep(seconds)
     stop.set()
-    pings, lost = results.recv()
+    pings, lost, arrivals = results.recv()
     pinger.join(10)
     return {"phase": "idle", "seconds": seconds, "ping_ms": ping_figures(pings, lost),
+            "arrival_ms": ping_figures(arrivals, 0),
             "load": [round(x, 2) for x in os.getloadavg()]}
 
 
@@ -238,27 +252,60 @@ def ping_figures(pings: list[float], lost: int) -> dict[str, float]:
 
 
 def ping_loop(server: tuple[str, int], stop: Any, results: Any, every: float = 0.02) -> None:
-    """Ping ``server`` every ``every`` seconds until ``stop`` is set; send back ``(round trips, lost)``."""
-    client, pings, lost = Client(server), [], 0
+    """Ping ``server`` every ``every`` seconds until ``stop`` is set; send back ``(round trips,
+    lost, arrivals)``. A round trip runs from just before the ping is sent to when this process
+    reads the pong; an *arrival* stops the clock when the kernel put the pong in this process's
+    socket (``SO_TIMESTAMPNS``), so it leaves out the pinger's own wait for a core: what the
+    server and the network took. Like a host's scheduler thread, the pinger asks for a short time
+    slice (:func:`bridge.responsiveness.request_short_slice`), as the server's socket thread does."""
+    from gramophone.bridge.responsiveness import request_short_slice
+
+    request_short_slice()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    stamped = SO_TIMESTAMPNS is not None
+    if stamped:
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    ping = encode("/gramophone/ping")
+    pings: list[float] = []
+    arrivals: list[float] = []
+    lost = 0
     try:
         while not stop.is_set():
-            t = time.perf_counter()
-            try:
-                client.request("/gramophone/ping", reply="/gramophone/pong", timeout=1.0)
+            sent_wall, t = time.time_ns(), time.perf_counter()
+            sock.sendto(ping, server)
+            deadline = t + 1.0
+            while True:
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    lost += 1
+                    break
+                sock.settimeout(left)
+                try:
+                    data, ancillary, _, _ = sock.recvmsg(65_536, socket.CMSG_SPACE(16))
+                except socket.timeout:
+                    continue
+                if b"/gramophone/pong" not in data[:20]:
+                    continue
                 pings.append(time.perf_counter() - t)
-            except TimeoutError:
-                lost += 1
+                for level, kind, value in ancillary:
+                    if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                        sec, nsec = struct.unpack("qq", value[:16])
+                        arrivals.append((sec * 1_000_000_000 + nsec - sent_wall) / 1e9)
+                break
             stop.wait(every)
     finally:
-        client.close()
-        results.send((pings, lost))
+        sock.close()
+        results.send((pings, lost, arrivals))
 
 
 # ---- the run ----------------------------------------------------------------------------
-def start_server(folder: Path, extra: list[str]) -> tuple[subprocess.Popen, tuple[str, int]]:
+def start_server(folder: Path, extra: list[str], variant: str = "") -> tuple[subprocess.Popen, tuple[str, int]]:
+    """``gramophone serve`` on a free port (through :mod:`bench.serve_variant` when ``variant`` is given)."""
     port = free_port()
     log = open(folder / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "gramophone", "--preset-dir", str(folder / "user"), "serve",
+    command = ["-m", "bench.serve_variant", variant] if variant else ["-m", "gramophone"]
+    proc = subprocess.Popen([sys.executable, *command, "--preset-dir", str(folder / "user"), "serve",
                              "--port", str(port), "--reply-port", "0", "--allow-dir", str(folder), *extra],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     client = Client(("127.0.0.1", port))
@@ -287,9 +334,12 @@ def warm_up(server: tuple[str, int], clip: Path, folder: Path, iterations: int) 
         client.close()
 
 
-def competitors(count: int) -> list[subprocess.Popen]:
-    """CPU-bound processes at the server's own priority (a DAW, a build, another render)."""
-    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+def competitors(count: int, own_session: bool = True) -> list[subprocess.Popen]:
+    """CPU-bound processes at the server's own priority (a DAW, a build, another render): in a
+    session of their own, as a program started elsewhere is (Linux schedules sessions as groups),
+    or in the server's."""
+    spin = f"import os\nwhile os.getppid() == {os.getpid()}: pass"  # CPU-bound; ends with the bench, even killed
+    return [subprocess.Popen([sys.executable, "-c", spin], start_new_session=own_session) for _ in range(count)]
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -317,15 +367,16 @@ def summary(phase: Phase, soak: Soak) -> dict[str, Any]:
         "outcomes": dict(sorted(phase.outcomes.items())), "unanswered": phase.unanswered,
         "window": soak.window, "first": {k: median(first, k) for k in keys}, "last": {k: median(last, k) for k in keys},
         "max": {k: max((getattr(s, k) for s in phase.samples), default=float("nan")) for k in keys},
-        "ping_ms": ping_figures(phase.pings, phase.lost_pings),
+        "ping_ms": ping_figures(phase.pings, phase.lost_pings), "arrival_ms": ping_figures(phase.arrivals, 0),
         "leftovers": leftovers(soak.folder), "broken_outputs": broken, "load": [round(x, 2) for x in os.getloadavg()],
     }
 
 
 def report(r: dict[str, Any]) -> str:
-    p = r["ping_ms"]
+    p, k = r["ping_ms"], r["arrival_ms"]
     pings = (f"  ping: {p['n']} answered, {p['lost']} lost; p50 {p['p50']:.2f} ms, p99 {p['p99']:.2f} ms, "
-             f"max {p['max']:.1f} ms")
+             f"max {p['max']:.1f} ms (to the pong's arrival: p50 {k['p50']:.2f}, p99 {k['p99']:.2f}, "
+             f"max {k['max']:.1f} ms)")
     if r["phase"] == "idle":
         return f"[idle] {r['seconds']} s of pings, no requests, load {r['load']}\n{pings}"
     a, b = r["first"], r["last"]
@@ -359,6 +410,11 @@ def main() -> None:
                         help="idle phase: seconds of pings with no requests (default %(default)s)")
     parser.add_argument("--competitors", type=int, default=os.cpu_count() or 1,
                         help="CPU-bound processes in the competing phase (default: one per core)")
+    parser.add_argument("--competitor-session", choices=["own", "server"], default="own",
+                        help="the competitors' session: their own, like a program started elsewhere (default), "
+                             "or the server's (Linux's autogroups then schedule them in one group with it)")
+    parser.add_argument("--variant", default="", help="run the server with one latency suspect changed "
+                        "(bench/serve_variant.py: " + ", ".join(VARIANTS) + ")")
     parser.add_argument("--serve", nargs=argparse.REMAINDER, default=[], help="extra `serve` options, last")
     args = parser.parse_args()
     if args.renders < 2 * args.window:
@@ -368,7 +424,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         clip = write_audio(folder / "clip.wav", synth.plucked_melody(22_050, args.seconds), 22_050)
-        proc, server = start_server(folder, args.serve)
+        proc, server = start_server(folder, args.serve, args.variant)
         try:
             warm_up(server, clip, folder, args.iterations)
             for name in args.phases:
@@ -376,7 +432,7 @@ def main() -> None:
                     results.append(idle_pings(server, args.idle_seconds))
                     print(report(results[-1]), flush=True)
                     continue
-                rivals = competitors(args.competitors) if name == "competing" else []
+                rivals = competitors(args.competitors, args.competitor_session == "own") if name == "competing" else []
                 try:
                     soak = Soak(server, proc.pid, folder, clip, args.renders, args.clients, args.iterations,
                                 seed=len(results), window=args.window)
@@ -389,7 +445,12 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(30)
-    name = "soak-" + "-".join(args.phases) + ".json"
+            gc_lines = [line for line in (folder / "server.log").read_text().splitlines() if line.startswith("server [")]
+            for line in gc_lines:
+                print(line)
+            if results:
+                results[-1]["server_gc"] = gc_lines
+    name = "soak-" + "-".join(args.phases) + (f"-{args.variant}" if args.variant else "") + ".json"
     print(f"saved {save_json(name, {'args': vars(args), 'phases': results})}")
 
 

@@ -126,6 +126,24 @@ def plan(inputs: Sequence[str], out_dir: str | os.PathLike, styles: Sequence[Sty
     return Plan(out, items)
 
 
+def check_lengths(batch: Plan, max_seconds: Optional[float]) -> None:
+    """Refuse (``too_long``, before any work) each pending item whose content or style clip is
+    longer than ``max_seconds`` (None: no limit), from the files' headers; the rest go on."""
+    from ..engine.audio_io import check_length
+
+    if max_seconds is None:
+        return
+    for item in batch.items:
+        if item.status != "pending":
+            continue
+        try:
+            check_length(item.content, max_seconds, "the content clip")
+            for style in (item.source.style_files if item.source is not None else ()) or ():
+                check_length(style, max_seconds, "the style clip")
+        except GramophoneError as exc:
+            item.status, item.code, item.message = "error", exc.code, str(exc)
+
+
 def check_memory(batch: Plan, budget: Optional[float]) -> None:
     """Refuse (``over_budget``, before any work) each pending item whose estimated peak memory is
     over ``budget`` MB (None: what the machine has available now); the rest go on."""

@@ -74,6 +74,37 @@ def _add_memory_option(p: argparse.ArgumentParser) -> None:
                         "e.g. 512M, 2G (default: the memory the machine has available when it starts)")
 
 
+#: `serve`'s longest clip by default: a request from the network cannot make it read an hour of audio
+SERVE_MAX_SECONDS = 900.0
+
+
+def _add_length_option(p: argparse.ArgumentParser, default: Optional[float] = None) -> None:
+    p.add_argument("--max-seconds", type=_seconds, default=default, metavar="S",
+                   help="refuse (too_long) a content or style clip longer than S seconds, from its header, before "
+                        "any of it is read (default: " + (f"{default:g}" if default else "no limit") + ")")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
+
+
+def _check_lengths(args: argparse.Namespace, content: str, styles: Sequence[str] = ()) -> None:
+    """Refuse (``too_long``) a content or style clip over ``--max-seconds``, from its header."""
+    from ..engine.audio_io import check_length
+
+    limit = getattr(args, "max_seconds", None)
+    if limit is not None:
+        check_length(content, limit, "the content clip")
+        for style in styles:
+            check_length(style, limit, "the style clip")
+
+
 def _memory_size(text: str) -> float:
     from ..engine.memory_budget import parse_size
 
@@ -128,6 +159,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="do not write OUTPUT.json (the record of how the render was made)")
     _add_render_options(p)
     _add_memory_option(p)
+    _add_length_option(p)
 
     preset = sub.add_parser("preset", help="create, list, show, delete and blend style presets")
     psub = preset.add_subparsers(dest="preset_command", required=True, metavar="ACTION")
@@ -165,8 +197,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="also allow reading and writing under DIR (repeatable); defaults: the temporary "
                         "folder, ~/Music, ~/Documents")
     p.add_argument("--queue", type=int, default=8, help="most jobs waiting at once (default %(default)s)")
-    p.add_argument("--max-seconds", type=float, default=900.0,
-                   help="longest content clip accepted, in seconds (default %(default)s)")
+    _add_length_option(p, SERVE_MAX_SECONDS)
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default %(default)s)")
     p.add_argument("--weights", action="append", default=[], metavar="PATH",
                    help="weights files for vgg19/soundnet presets (repeatable; matched by content hash)")
@@ -233,6 +264,7 @@ def _add_batch_parser(sub) -> None:
     _add_weights_options(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar (failures are still printed)")
     _add_memory_option(p)
+    _add_length_option(p)
     _add_cluster_options(p)
 
 
@@ -262,6 +294,7 @@ def _batch(args: argparse.Namespace) -> int:
     planned = batch.plan(args.inputs, args.output_dir, styles, args.strength or [defaults.strength], base,
                          PresetStore(args.preset_dir), args.name, args.model,
                          str(Path(args.weights).resolve()) if args.weights else None, args.random_weights)
+    batch.check_lengths(planned, args.max_seconds)
     batch.check_memory(planned, args.max_memory)
     skipped = batch.mark_finished(planned)
     todo = sum(i.status == "pending" for i in planned.items)
@@ -292,6 +325,7 @@ def _render(content: str, styles: Optional[Sequence[str]], output: Optional[str]
     settings = settings_from(args, "cli", sidecar.settings_from(record) if record else defaults)  # checked here,
     # before any audio is read or analysed
     threads = _threads(args)
+    _check_lengths(args, content, () if record or getattr(args, "preset", None) else styles or ())
     if record:
         model, style, source = sidecar.restore_style(record, store, args.weights)
         _check_memory(args, content, settings, model=model.name, params=model.params,
@@ -419,10 +453,6 @@ def _preset_to_show(store: PresetStore, name: str) -> tuple[Path, str]:
     return entry.path, entry.origin
 
 
-#: seconds a thread of `serve` holds the GIL while another waits for it (Python's default: 0.005)
-SERVE_SWITCH_INTERVAL = 0.0005
-
-
 def _serve(args: argparse.Namespace) -> int:
     import logging
     import signal
@@ -446,8 +476,9 @@ def _serve(args: argparse.Namespace) -> int:
                               "(is another server running? choose another --port)") from exc
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: server.shutdown())
-    # A ping must not wait for the GIL behind the intake thread's checks (default switch: 5 ms)
-    sys.setswitchinterval(SERVE_SWITCH_INTERVAL)
+    from .responsiveness import prepare_server
+
+    prepare_server()  # a ping waits neither for a core, nor for the GIL, nor for a collection
     server.serve_forever()
     return 0
 

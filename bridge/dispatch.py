@@ -29,6 +29,9 @@ class Route:
     handler: Callable[[Target, dict], None]
     #: True: the handler touches the disk, so it runs on the intake thread
     blocking: bool = False
+    #: True: logged only at debug level (hosts poll it several times a second; a log line per
+    #: poll costs the socket thread a write)
+    quiet: bool = False
 
 
 class Dispatcher:
@@ -58,8 +61,9 @@ class Dispatcher:
             error_id = _error_id(path, params)
             self.send_error(sender, error_id if len(str(error_id)) <= MAX_OSC_STRING else "", exc.code, str(exc))
             return
-        log.info("%s:%d %s %s", *sender, path, params)
         route = self.routes.get(path)
+        log.log(logging.DEBUG if route is not None and route.quiet else logging.INFO, "%s:%d %s %s", *sender, path,
+                params)
         if route is None:
             self.send_error(sender, path, "unknown_address", f"unknown address {path}; known: {', '.join(A.BY_PATH)}")
             return

@@ -7,9 +7,10 @@ apart: :mod:`bridge.osc_transport` (the socket, encoding replies), :mod:`bridge.
 handlers: what each request means.
 
 The socket thread only decodes, checks arguments and answers ``ping``, ``reply`` and
-``status``; requests that touch the disk (path checks, audio headers, preset metadata) run on
-the dispatcher's intake thread, renders run in worker processes (:mod:`bridge.workers`, or Ray
-tasks with ``serve --ray``), and preset analysis runs in a process of its own. Loading a preset
+``status`` (pings and status polls are not logged); requests that touch the disk (path checks,
+audio headers, preset metadata) run on the dispatcher's intake thread, renders run in worker
+processes (:mod:`bridge.workers`, or Ray tasks with ``serve --ray``), and preset analysis runs
+in a process of its own. What ``serve`` does so that pings stay quick: :mod:`bridge.responsiveness`. Loading a preset
 and building its model happen in the worker, once per worker.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any, Callable, Iterable, Optional
 
 from .. import engine
 from ..engine import RenderSettings
-from ..engine.audio import probe_audio
+from ..engine.audio import check_length
 from ..engine.errors import GramophoneError
 from ..engine.models import check_model_name
 from ..engine.memory_budget import check_budget, estimate_mb, preset_style_frames
@@ -68,8 +69,8 @@ class GramophoneServer:
                 return LocalWorkers(emit, jobs=jobs, nice=10)  # renders yield the CPU to the socket and the host
         self.queue = JobQueue(backend, self._job_event, max_queue)
         self.dispatcher = Dispatcher({
-            f"{A.PREFIX}/ping": Route(self._ping), f"{A.PREFIX}/reply": Route(self._reply),
-            f"{A.PREFIX}/status": Route(self._status),
+            f"{A.PREFIX}/ping": Route(self._ping, quiet=True), f"{A.PREFIX}/reply": Route(self._reply),
+            f"{A.PREFIX}/status": Route(self._status, quiet=True),
             f"{A.PREFIX}/render": Route(self._render, blocking=True),
             f"{A.PREFIX}/cancel": Route(self._cancel, blocking=True),  # after any render still in intake
             f"{A.PREFIX}/presets": Route(self._presets, blocking=True),
@@ -164,11 +165,7 @@ class GramophoneServer:
 
     def _check_length(self, path: Path, what: str) -> tuple[int, int, int]:
         """``probe_audio``'s ``(rate, channels, frames)``, after refusing a clip over ``max_seconds``."""
-        rate, channels, frames = probe_audio(path)
-        if frames / rate > self.max_seconds:
-            raise GramophoneError(f"{what} is {frames / rate / 60:.1f} min long; this server accepts clips of up to "
-                                  f"{self.max_seconds / 60:.1f} min (gramophone serve --max-seconds)", "too_long")
-        return rate, channels, frames
+        return check_length(path, self.max_seconds, f"the {what} clip")
 
     def _weights_for(self, meta: dict) -> Optional[str]:
         """The weights file a vgg19/soundnet preset needs (by the hash it records); missing: an error now."""

@@ -260,8 +260,9 @@ def worker_main(conn: Connection, threads: thread_policy.Setting, cap: int, nice
     """A worker process: render the tasks the parent sends, one at a time, until told to stop;
     each render's threads are chosen as it starts (``threads``, or auto within ``cap``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent decides
-    if nice and hasattr(os, "nice"):
-        os.nice(nice)
+    from .responsiveness import yield_cpu
+
+    yield_cpu(nice)  # nice, and on Linux a scheduling group of its own (see there)
     from ..engine import CancelToken, RenderCancelled
     from .render_task import StyleCache, run_task
 

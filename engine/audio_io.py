@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
@@ -31,6 +32,17 @@ def probe_audio(path: str | os.PathLike) -> tuple[int, int, int]:
     :func:`read_audio` except for the samples themselves. Cheap: nothing is decoded."""
     _, info = _open_checked(path, read=False)
     return info
+
+
+def check_length(path: str | os.PathLike, max_seconds: Optional[float], what: str = "the clip") -> tuple[int, int, int]:
+    """:func:`probe_audio`'s ``(sample_rate, channels, frames)``, after refusing (``too_long``) a
+    clip whose header declares more than ``max_seconds`` (None: no limit). Nothing is decoded, so
+    a long or lying file is refused before any of it is read (``--max-seconds``)."""
+    rate, channels, frames = probe_audio(path)
+    if max_seconds is not None and frames / rate > max_seconds:
+        raise GramophoneError(f"{what} ({path}) is {frames / rate / 60:.1f} min long; at most {max_seconds / 60:.1f} "
+                              f"min ({max_seconds:g} s) are accepted (--max-seconds)", "too_long")
+    return rate, channels, frames
 
 
 def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:

@@ -39,8 +39,8 @@ ERRORS: tuple[ErrorCode, ...] = (
     ErrorCode("unknown_job", "cancel names an id that is neither queued nor running",
               "nothing to do: the job has finished (or never existed)"),
     ErrorCode("shutting_down", "a render arrives while the server stops", "start the server again, then resend"),
-    ErrorCode("too_long", "a content or style clip is longer than the server accepts",
-              "cut the clip, or start the server with a larger `--max-seconds`"),
+    ErrorCode("too_long", "a content or style clip is longer than `--max-seconds` allows (`serve`: 900 s unless set; "
+              "`render`, `batch`: no limit unless set)", "cut the clip, or give a larger `--max-seconds`"),
     # ---- audio files ----
     ErrorCode("not_found", "an input file (clip, style, preset file) does not exist", "check the path"),
     ErrorCode("not_audio", "a file is a folder, empty, or not decodable audio",

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, BinaryIO, Callable, Optional
+
+import numpy as np
 
 from .errors import GramophoneError
 
@@ -36,6 +39,13 @@ MAX_BLENDED_STYLES = 16
 MAX_STATISTIC_BYTES = 256 * MiB
 #: The ``.npy`` header itself (numpy writes 128 bytes; its own reader allows 10000).
 MAX_NPY_HEADER_BYTES = 10_000
+
+# ---- pretrained weights (engine/models/weights.py) ----
+#: A weights file: torchvision's full VGG-19 checkpoint (classifier included, which Gramophone
+#: does not use) is 548 MB, SoundNet's 8-layer one about 30 MB.
+MAX_WEIGHTS_BYTES = 1024 * MiB
+#: Entries in a weights zip (torch.save's or an .npz): one per tensor plus a few; VGG-19 has 38 tensors.
+MAX_WEIGHTS_ENTRIES = 4096
 
 # ---- JSON records: sidecars (--like) and batch manifests ----
 #: A render's sidecar is 1-3 KB.
@@ -95,3 +105,32 @@ def parse_json(data: bytes, code: str, what: str,
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise error(f"{what} is not valid JSON: {reason}", code) from None
+
+
+#: A zip's end-of-central-directory record: signature, disk numbers, entry counts, directory
+#: size and offset, comment length (APPNOTE 4.3.16).
+_END_RECORD = struct.Struct("<4s4H2LH")
+
+
+def zip_directory(f: BinaryIO) -> Optional[tuple[int, int]]:
+    """``(entries, directory bytes)`` from a zip's end record alone (None: not a zip), so that an
+    archive listing millions of entries is refused before :class:`zipfile.ZipFile` builds an
+    object for each."""
+    size = f.seek(0, os.SEEK_END)
+    f.seek(max(0, size - _END_RECORD.size - 0xFFFF))  # the record, after a comment of up to 64 KiB
+    tail = f.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < _END_RECORD.size:
+        return None
+    entries, directory = _END_RECORD.unpack_from(tail, at)[4:6]
+    return entries, directory
+
+
+def read_npy_header(stream: BinaryIO) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """``(shape, fortran_order, dtype)`` from an ``.npy`` stream, reading the header alone (at
+    most :data:`MAX_NPY_HEADER_BYTES`); raises ``ValueError`` on anything else."""
+    version = np.lib.format.read_magic(stream)
+    if version not in ((1, 0), (2, 0)):
+        raise ValueError(f".npy format version {version}")
+    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    return read(stream, max_header_size=MAX_NPY_HEADER_BYTES)

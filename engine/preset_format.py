@@ -18,7 +18,6 @@ import json
 import math
 import os
 import re
-import struct
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ import torch
 from .audio_io import make_shareable
 from .errors import GramophoneError
 from .limits import (MAX_COMPRESSION_RATIO, MAX_NPY_HEADER_BYTES, MAX_PRESET_ENTRIES, MAX_PRESET_METADATA_BYTES,
-                     MAX_STATISTIC_BYTES, RATIO_CHECK_FROM_BYTES, parse_json)
+                     MAX_STATISTIC_BYTES, RATIO_CHECK_FROM_BYTES, parse_json, read_npy_header, zip_directory)
 from .models import MODELS, Stats, TextureModel, get_model
 
 FORMAT = "gramophone-preset"
@@ -163,21 +162,13 @@ def _open(path: str | os.PathLike) -> zipfile.ZipFile:
     return z
 
 
-#: The zip's end-of-central-directory record: signature, disk numbers, entry counts, directory
-#: size and offset, comment length (APPNOTE 4.3.16).
-_END_RECORD = struct.Struct("<4s4H2LH")
-
-
 def _check_directory(f: BinaryIO, path: Path) -> None:
     """Refuse a zip whose central directory is larger than a preset's can be, from its end record
     alone: :class:`zipfile.ZipFile` would otherwise build an object per entry, millions of them."""
-    size = f.seek(0, os.SEEK_END)
-    f.seek(max(0, size - _END_RECORD.size - 0xFFFF))  # the record, after a comment of up to 64 KiB
-    tail = f.read()
-    at = tail.rfind(b"PK\x05\x06")
-    if at < 0 or len(tail) - at < _END_RECORD.size:
+    found = zip_directory(f)
+    if found is None:
         return  # not a zip: zipfile says so
-    entries, directory = _END_RECORD.unpack_from(tail, at)[4:6]
+    entries, directory = found
     if entries > MAX_PRESET_ENTRIES or directory > MAX_PRESET_ENTRIES * 1024:
         raise PresetError(f"{path} is not a Gramophone preset: its zip lists {entries} entries in "
                           f"{directory:,} bytes (a preset has at most {MAX_PRESET_ENTRIES})")
@@ -224,7 +215,7 @@ def _read_array(z: zipfile.ZipFile, key: str, spec: Any, limit: int, path: str |
     corrupt = f"preset {path} is corrupt: statistic '{key}'"
     try:
         with z.open(f"{key}.npy") as stream:
-            shape, fortran, dtype = _read_npy_header(stream)
+            shape, fortran, dtype = read_npy_header(stream)
             nbytes = _check_header(shape, dtype, spec, limit, corrupt)
             if z.getinfo(f"{key}.npy").file_size != stream.tell() + nbytes:
                 raise PresetError(f"{corrupt} holds another amount of data than its header declares")
@@ -236,15 +227,6 @@ def _read_array(z: zipfile.ZipFile, key: str, spec: Any, limit: int, path: str |
     except Exception as exc:  # KeyError (missing), ValueError (header), BadZipFile (CRC), zlib.error
         raise PresetError(f"{corrupt} cannot be read ({exc})") from exc
     return np.frombuffer(data, dtype).reshape(shape, order="F" if fortran else "C")
-
-
-def _read_npy_header(stream: BinaryIO) -> tuple[tuple[int, ...], bool, np.dtype]:
-    """``(shape, fortran_order, dtype)`` from an ``.npy`` stream, reading the header alone."""
-    version = np.lib.format.read_magic(stream)
-    if version not in ((1, 0), (2, 0)):
-        raise ValueError(f".npy format version {version}")
-    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-    return read(stream, max_header_size=MAX_NPY_HEADER_BYTES)
 
 
 def _check_header(shape: tuple[int, ...], dtype: np.dtype, spec: Any, limit: int, corrupt: str) -> int:

@@ -166,6 +166,61 @@ def test_the_shipped_presets_still_load():
         assert preset_format.load(path).stats["frames"].shape[0] == 1025
 
 
+# ---- pretrained weights files (--weights, serve --weights) ----
+
+def huge_weights(path):
+    """A (sparse) file one byte over the bound: hashing it alone would read a gigabyte."""
+    from gramophone.engine.limits import MAX_WEIGHTS_BYTES
+
+    with open(path, "wb") as f:
+        f.truncate(MAX_WEIGHTS_BYTES + 1)
+    return path
+
+
+def weights_bomb(path):
+    """torch.save's zip layout, one tensor's entry being 64 MB of deflated zeros (64 KB on disk)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("archive/data.pkl", b"")
+        z.writestr("archive/data/0", bytes(64 << 20))
+    return path
+
+
+def npz_header_lies(path):
+    """An .npz whose stored array holds 1 MiB but whose header declares 3.2 GB."""
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("conv1.weight.npy", npy_header(GIGABYTES_OF_FRAMES) + bytes(1 << 20))
+    return path
+
+
+def many_weights_entries(path):
+    """A zip listing 5000 entries per tensor file's worth of directory."""
+    with zipfile.ZipFile(path, "w") as z:
+        for i in range(5000):
+            z.writestr(f"archive/data/{i}", b"")
+    return path
+
+
+WEIGHTS_IMPORTS = "from gramophone.engine.models import weights"
+
+
+@pytest.mark.parametrize("build, name", [(huge_weights, "w.pt"), (weights_bomb, "w.pt"), (npz_header_lies, "w.npz"),
+                                         (many_weights_entries, "w.pt")])
+@pytest.mark.parametrize("reader", ["read_state_dict", "file_sha256"])
+def test_a_hostile_weights_file_is_refused_before_it_is_read(tmp_path, build, name, reader):
+    path = build(tmp_path / name)
+    result = measure(f"weights.{reader}({str(path)!r})", WEIGHTS_IMPORTS)
+    assert_refused(result, "bad_weights")
+
+
+def test_a_missing_weights_file_is_no_weights(tmp_path):
+    from gramophone.engine.errors import GramophoneError
+    from gramophone.engine.models import weights
+
+    with pytest.raises(GramophoneError) as caught:
+        weights.read_state_dict(tmp_path / "missing.pt")
+    assert caught.value.code == "no_weights"
+
+
 # ---- sidecars (render --like) and batch manifests ----
 
 def huge_sidecar(path):
@@ -240,6 +295,59 @@ def test_silence_in_every_format_still_reads(tmp_path, ext):
     path = tmp_path / f"quiet{ext}"
     sf.write(str(path), np.zeros((48_000 * 20, 2), np.float32), 48_000, subtype="PCM_16")
     assert read_audio(path)[0].shape == (2, 48_000 * 20)
+
+
+def _silence(path, seconds, rate=8_000):
+    import soundfile as sf
+
+    sf.write(str(path), np.zeros((int(seconds * rate), 1), np.float32), rate, subtype="PCM_16")
+    return path
+
+
+def _refuse_work(monkeypatch):
+    """Make reading any samples, loading a preset or rendering fail the test: a refusal by
+    --max-seconds comes from the headers alone, before all of it."""
+    from gramophone.engine import audio_io, pipeline, preset_format
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("work started for a clip over --max-seconds")
+
+    for module, name in [(audio_io, "read_audio"), (preset_format, "load"), (pipeline, "render_file")]:
+        monkeypatch.setattr(module, name, forbidden)
+
+
+def test_render_refuses_a_clip_over_max_seconds_from_its_header(tmp_path, monkeypatch, capsys):
+    from gramophone.bridge.cli import main
+
+    long, short, out = _silence(tmp_path / "long.wav", 3), _silence(tmp_path / "short.wav", 1), tmp_path / "o.wav"
+    _refuse_work(monkeypatch)
+    assert main(["render", str(long), "--preset", "rain", "-o", str(out), "--max-seconds", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "[too_long:" in err and "content clip" in err and "--max-seconds" in err and not out.exists()
+    assert main(["render", str(short), "--style", str(long), "-o", str(out), "--max-seconds", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "[too_long:" in err and "style clip" in err and not out.exists()
+    with pytest.raises(SystemExit) as exc:
+        main(["render", str(short), "--preset", "rain", "-o", str(out), "--max-seconds", "-1"])
+    assert exc.value.code == 2 and "positive number of seconds" in capsys.readouterr().err
+
+
+def test_batch_refuses_the_items_over_max_seconds_and_keeps_the_rest(tmp_path):
+    from gramophone.bridge import batch
+    from gramophone.bridge.batch import StyleChoice
+    from gramophone.engine import RenderSettings
+    from gramophone.engine.preset_store import PresetStore, default_shipped_dir
+
+    long, short = _silence(tmp_path / "long.wav", 3), _silence(tmp_path / "short.wav", 1)
+    store = PresetStore(tmp_path / "user", default_shipped_dir())
+    planned = batch.plan([str(long), str(short)], tmp_path / "out", [StyleChoice(preset="rain"),
+                         StyleChoice(style=(str(long),))], [1.0], RenderSettings(iterations=2), store)
+    batch.check_lengths(planned, 2.0)
+    outcome = sorted((i.content.name, i.label, i.status, i.code) for i in planned.items)
+    assert outcome == [("long.wav", "long", "error", "too_long"), ("long.wav", "rain", "error", "too_long"),
+                       ("short.wav", "long", "error", "too_long"), ("short.wav", "rain", "pending", "")], outcome
+    batch.check_lengths(planned, None)  # no limit: nothing more refused
+    assert sum(i.status == "pending" for i in planned.items) == 1
 
 
 # ---- OSC ----

@@ -115,3 +115,67 @@ def test_port_in_use_is_a_clear_error(served, tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "cannot listen" in proc.stderr and "Traceback" not in proc.stderr
+
+
+
+def _kernel_takes_slices() -> bool:
+    """Linux 6.12 and later take a SCHED_OTHER thread's slice from sched_setattr."""
+    import platform
+
+    if not os.path.exists("/proc/self/sched"):
+        return False
+    try:
+        major, minor = (int(x) for x in platform.release().split(".")[:2])
+    except ValueError:
+        return False
+    return (major, minor) >= (6, 12)
+
+
+def _slice_ns(pid: int, thread: str) -> int:
+    with open(f"/proc/{pid}/task/{thread}/sched") as f:
+        return next(int(line.split(":")[1]) for line in f if line.startswith("se.slice"))
+
+
+@pytest.mark.skipif(not _kernel_takes_slices(), reason="needs Linux 6.12+ (EEVDF slices set by sched_setattr)")
+def test_the_server_threads_ask_for_short_slices_and_the_workers_yield(served):
+    """bridge/responsiveness.py in the real process: every thread of the server asks for the
+    0.1 ms slice; its render workers keep the default slice, at nice 10, in a session (so a
+    scheduling group) of their own."""
+    from bench.soak import workers_of
+    from gramophone.bridge.responsiveness import SERVER_SLICE
+
+    pid = served.proc.pid
+    threads = os.listdir(f"/proc/{pid}/task")
+    assert len(threads) >= 4  # socket, intake, progress ticker, worker watcher
+    assert {_slice_ns(pid, t) for t in threads} == {int(SERVER_SLICE * 1e9)}
+    lowered = min(19, os.getpriority(os.PRIO_PROCESS, pid) + 10)
+    deadline = time.monotonic() + 60  # a worker lowers its priority once it has started (imports first)
+    while time.monotonic() < deadline:
+        workers = {w: _stat(w) for w in workers_of(pid)}
+        if workers and all(nice == lowered for _, nice in workers.values()):
+            break
+        time.sleep(0.2)
+    assert workers, "no render worker started"
+    for worker, (session, nice) in workers.items():
+        assert nice == lowered
+        assert _slice_ns(worker, str(worker)) != int(SERVER_SLICE * 1e9)
+        if os.path.exists("/proc/self/autogroup"):  # a session, so a scheduling group, of its own
+            assert session == worker != os.getsid(pid)
+
+
+def _stat(pid: int) -> tuple[int, int]:
+    """``(session, nice)`` of a process, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[3]), int(fields[16])
+
+
+def test_pings_are_answered_but_not_logged(served, tmp_path):
+    client = Client(("127.0.0.1", served.port))
+    for _ in range(5):
+        assert client.request("/gramophone/ping", reply="/gramophone/pong", timeout=5)
+    client.send("/gramophone/presets")
+    client.wait_for("/gramophone/presets/end", timeout=30)
+    client.close()
+    log = served.output()
+    assert "/gramophone/presets" in log and "/gramophone/ping" not in log, log

@@ -3,22 +3,82 @@
 Nothing is ever downloaded. Accepted files: a PyTorch state dict (``.pt``/``.pth``, read with
 ``torch.load(weights_only=True)``, which refuses anything but tensors and plain containers, so
 a checkpoint cannot run code) or a NumPy ``.npz`` archive (read with ``allow_pickle=False``).
+
+Before either reader allocates anything, :func:`check_weights_file` bounds what the file can
+make it allocate: its size, and for a zip (``torch.save``'s format and ``.npz``) the entries its
+directory lists, the sizes they declare and how far they expand, and each ``.npy`` header's shape
+against the bytes its entry holds. (torch's older, non-zip format holds each tensor's bytes in
+the file itself, so the file's size bounds it.)
 """
 from __future__ import annotations
 
 import hashlib
+import math
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..errors import GramophoneError
+from ..limits import (MAX_COMPRESSION_RATIO, MAX_WEIGHTS_BYTES, MAX_WEIGHTS_ENTRIES, RATIO_CHECK_FROM_BYTES,
+                      read_npy_header, zip_directory)
+
+
+def check_weights_file(path: str | os.PathLike) -> Path:
+    """``path``, once it is a file whose reading stays within :data:`MAX_WEIGHTS_BYTES`
+    (``no_weights`` when missing, ``bad_weights`` otherwise; see the module docstring)."""
+    p = Path(path)
+    if not p.is_file():
+        raise GramophoneError(f"no weights file at {p}", "no_weights")
+    size = p.stat().st_size
+    if size > MAX_WEIGHTS_BYTES:
+        raise GramophoneError(f"{p} is too large for a weights file ({size:,} bytes; at most "
+                              f"{MAX_WEIGHTS_BYTES:,})", "bad_weights")
+    try:
+        with open(p, "rb") as f:
+            directory = zip_directory(f)
+        if directory is not None:
+            _check_zip(p, directory)
+    except GramophoneError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise GramophoneError(f"cannot read the weights file {p} ({exc})", "bad_weights") from exc
+    return p
+
+
+def _check_zip(p: Path, directory: tuple[int, int]) -> None:
+    """A weights zip's entries: how many, the bytes they declare, how far each expands, and for
+    ``.npy`` entries that the header's shape is the data the entry holds."""
+    entries, directory_bytes = directory
+    if entries > MAX_WEIGHTS_ENTRIES or directory_bytes > MAX_WEIGHTS_ENTRIES * 1024:
+        raise GramophoneError(f"{p} lists {entries:,} entries in {directory_bytes:,} bytes; a weights file has at "
+                              f"most {MAX_WEIGHTS_ENTRIES:,}", "bad_weights")
+    with zipfile.ZipFile(p) as z:
+        infos = z.infolist()
+        total = sum(info.file_size for info in infos)
+        if total > MAX_WEIGHTS_BYTES:
+            raise GramophoneError(f"{p}: its entries declare {total:,} bytes in all (at most {MAX_WEIGHTS_BYTES:,})",
+                                  "bad_weights")
+        for info in infos:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size >= RATIO_CHECK_FROM_BYTES and ratio > MAX_COMPRESSION_RATIO:
+                raise GramophoneError(f"{p}: {info.filename} expands {ratio:.0f}-fold (at most "
+                                      f"{MAX_COMPRESSION_RATIO}; weights hardly compress)", "bad_weights")
+            if p.suffix.lower() == ".npz" and info.filename.endswith(".npy"):
+                with z.open(info) as stream:
+                    shape, _, dtype = read_npy_header(stream)
+                    declared = math.prod(shape) * dtype.itemsize
+                    if stream.tell() + declared != info.file_size:
+                        raise GramophoneError(f"{p}: {info.filename} declares shape {tuple(shape)} of {dtype} "
+                                              f"({declared:,} bytes) but holds {info.file_size - stream.tell():,}",
+                                              "bad_weights")
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    if not Path(path).is_file():
-        raise GramophoneError(f"no weights file at {path}", "no_weights")
+    """The SHA-256 of a weights file (checked first: a file over the bounds is not hashed)."""
+    path = check_weights_file(path)
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -28,9 +88,7 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """The tensors in the weights file at ``path`` (nested ``state_dict`` keys are unwrapped)."""
-    p = Path(path)
-    if not p.is_file():
-        raise GramophoneError(f"no weights file at {p}", "no_weights")
+    p = check_weights_file(path)
     try:
         if p.suffix.lower() == ".npz":
             with np.load(p, allow_pickle=False) as z:
