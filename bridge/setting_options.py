@@ -29,8 +29,8 @@ def add_options(parser: argparse.ArgumentParser, front_end: str, extra_help: dic
             parser.add_argument(s.flag, action="store_true", default=None, help=help_text)
             continue
         metavar = s.metavar or ("{" + ",".join(s.choices) + "}" if s.choices else s.name.upper())
-        parser.add_argument(s.flag, type=_parser_of(s), metavar=metavar, help=help_text,
-                            **({"action": "append", "default": []} if crossed else {}))
+        repeatable: dict[str, Any] = {"action": "append", "default": []} if crossed else {}
+        parser.add_argument(s.flag, type=_parser_of(s), metavar=metavar, help=help_text, **repeatable)
 
 
 def _parser_of(s: Setting) -> Callable[[str], Any]:

@@ -128,7 +128,7 @@ class LocalWorkers:
             with self._lock:
                 if self._closing:
                     return
-                handles = {w.conn: w for w in self._workers}
+                handles: dict[Any, _Worker] = {w.conn: w for w in self._workers}
                 handles.update({w.process.sentinel: w for w in self._workers})
             for ready in wait(list(handles), timeout=0.05):
                 worker = handles[ready]
@@ -173,6 +173,7 @@ class LocalWorkers:
 
     def _finish(self, worker: _Worker, event: str, *args: Any) -> None:
         task = worker.task
+        assert task is not None, "a worker finished without a task"
         with self._lock:
             worker.task, worker.cancel_at = None, None
         self.emit(task.id, event, *args)

@@ -5,6 +5,8 @@ needs no files or downloads. Each function returns ``float32 [1, samples]``.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 A4 = 440.0
@@ -173,5 +175,6 @@ def vinyl(sample_rate: int = 44_100, seconds: float = 6.0, seed: int = 0) -> np.
 
 
 #: The built-in textures, by name: each is ``f(sample_rate, seconds) -> float32 [1, samples]``.
-TEXTURES = {"rain": rain, "fire": fire, "stream": stream, "wind": wind, "drone": bowed_drone,
+#: name -> texture function ``(sample_rate, seconds) -> float32 [1, samples]``
+TEXTURES: dict[str, Callable[[int, float], np.ndarray]] = {"rain": rain, "fire": fire, "stream": stream, "wind": wind, "drone": bowed_drone,
             "percussion": percussion, "plucks": plucked_cloud, "vinyl": vinyl}

@@ -761,7 +761,7 @@ def device() -> dict:
     patcher = p.patcher([100.0, 100.0, 1300.0, 1100.0], openrect=[0.0, 0.0, DEVICE_WIDTH, DEVICE_HEIGHT],
                         openinpresentation=1, default_fontsize=10.0, default_fontname="Arial Bold",
                         devicewidth=DEVICE_WIDTH, description="Gramophone: render audio in the style of a preset")
-    parameters = {}
+    parameters: dict[str, Any] = {}
     for b in p.boxes:
         values = b["box"].get("saved_attribute_attributes", {}).get("valueof")
         if values:

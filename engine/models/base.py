@@ -1,7 +1,9 @@
 """The texture-model interface every model implements, and the statistics container."""
 from __future__ import annotations
 
+import operator
 from abc import ABC, abstractmethod
+from functools import reduce
 from typing import Any, Callable, ClassVar, Mapping, Optional, Sequence
 
 import torch
@@ -21,7 +23,7 @@ def weighted_average(parts: Sequence[tuple[float, Stats]]) -> Stats:
     """Each statistic averaged over ``parts`` with their weights (the mixture of their sounds for
     Gram matrices; an approximation for nonlinear statistics). A statistic that not every part
     holds (``power``, absent from presets made before it) is left out."""
-    return {k: sum(w * s[k] for w, s in parts) for k in parts[0][1] if all(k in s for _, s in parts)}
+    return {k: reduce(operator.add, (w * s[k] for w, s in parts)) for k in parts[0][1] if all(k in s for _, s in parts)}
 
 
 class TextureModel(ABC):
@@ -144,14 +146,15 @@ class TextureModel(ABC):
         style with nothing above 6.5 kHz one such frame in 130 put 7-20 kHz 15-26 dB over its level)."""
         from ..spectral import stft
 
-        total, count = 0.0, 0
+        total: torch.Tensor | float = 0.0
+        count = 0
         for s in segments:
             magnitude = self.magnitude_from_features(s) if self.input == "spectrogram" else stft(s[None], self.stft)[0].abs()
             if magnitude.shape[-1] > 2:
                 magnitude = magnitude[:, 1:-1]
             total = total + magnitude.square().sum(-1)
             count += magnitude.shape[-1]
-        return total / max(count, 1)
+        return torch.as_tensor(total) / max(count, 1)
 
     def style_ceiling(self, target: Stats) -> Optional[torch.Tensor]:
         """Per bin, the loudest feature value the style reaches ``[bins]``: a spectrogram-domain

@@ -1,6 +1,8 @@
 """Gram-matrix statistics shared by the pretrained-network models (``vgg19``, ``soundnet``)."""
 from __future__ import annotations
 
+import operator
+from functools import reduce
 from typing import Any, Mapping, Sequence
 
 import torch
@@ -12,7 +14,6 @@ class GramStatistics:
     """Statistics ``gram1..gramN`` from a model's ``grams(x)``, pooled by length; the loss is
     the mean over layers of each layer's relative squared Gram error."""
 
-    min_frames: int
     #: The most channels a layer has: its Gram matrix is channels x channels.
     max_channels: int
 
@@ -33,5 +34,6 @@ class GramStatistics:
 
     def loss(self, frames: torch.Tensor, target: Stats) -> torch.Tensor:
         grams = self.grams(frames)
-        return sum((g - target[f"gram{i + 1}"]).square().sum() / target[f"gram{i + 1}"].square().sum()
-                   for i, g in enumerate(grams)) / len(grams)
+        terms = ((g - target[f"gram{i + 1}"]).square().sum() / target[f"gram{i + 1}"].square().sum()
+                 for i, g in enumerate(grams))
+        return reduce(operator.add, terms) / len(grams)

@@ -14,6 +14,8 @@ or random ones when asked for.
 """
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 
@@ -62,4 +64,5 @@ class SoundNetModel(GramStatistics, PretrainedMixin, TextureModel):
         return 2 ** 15  # samples for conv7 to see one step (about 1.5 s)
 
     def grams(self, x: torch.Tensor) -> list[torch.Tensor]:
-        return [f @ f.T / f.shape[1] for f in self.net.layer_outputs(x.to(next(self.net.parameters()).dtype))]
+        network = cast(SoundNet8, self.net)
+        return [f @ f.T / f.shape[1] for f in network.layer_outputs(x.to(next(network.parameters()).dtype))]

@@ -14,6 +14,8 @@ Phase comes from Griffin-Lim in the spectrogram domain, or the render optimises 
 """
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 
@@ -22,7 +24,7 @@ from .gram import GramStatistics
 from .weights import PretrainedMixin
 
 #: VGG-19 configuration "E": channels per conv layer, "M" for max-pooling between blocks.
-_CONFIG = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"]
+_CONFIG: list[int | str] = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"]
 
 
 def vgg19_features() -> nn.Sequential:
@@ -30,7 +32,7 @@ def vgg19_features() -> nn.Sequential:
     layers: list[nn.Module] = []
     channels = 3
     for c in _CONFIG:
-        if c == "M":
+        if isinstance(c, str):  # "M"
             layers.append(nn.MaxPool2d(2, 2))
         else:
             layers += [nn.Conv2d(channels, c, 3, padding=1), nn.ReLU(inplace=False)]
@@ -64,7 +66,7 @@ class Vgg19Model(GramStatistics, PretrainedMixin, TextureModel):
         x = frames[None, None].expand(1, 3, *frames.shape).to(next(self.net.parameters()).dtype)
         out = []
         last = BLOCK_OUTPUTS[int(self.params["blocks"]) - 1]
-        for i, layer in enumerate(self.net.features):
+        for i, layer in enumerate(cast(nn.Sequential, self.net.features)):
             x = layer(x)
             if i in BLOCK_OUTPUTS:
                 f = x[0].flatten(1)
