@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .spectral import inverse_stft
+
 
 def morph_fft_size(sample_rate: int) -> int:
     """A ~46 ms window (2048 at 44.1/48 kHz): long enough for bass, short enough for onsets."""
@@ -47,5 +49,5 @@ def morph(content: np.ndarray, rendered: np.ndarray, strength: float, sample_rat
     magnitude = sc.abs().clamp_min(floor) ** (1 - strength) * sy.abs().clamp_min(floor) ** strength
     mix = (1 - strength) * sc + strength * sy
     phase = torch.where(mix.abs() > floor, mix / mix.abs().clamp_min(floor), sc / sc.abs().clamp_min(floor))
-    out = torch.istft(magnitude * phase, n_fft, hop, window=window, center=True, length=length)
+    out = inverse_stft(magnitude * phase, n_fft, hop, window, length)
     return out.numpy().astype(np.float32)
