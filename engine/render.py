@@ -339,8 +339,22 @@ def overshoot(frames: torch.Tensor, ceiling: torch.Tensor) -> torch.Tensor:
     """Mean squared excess of ``frames`` over ``ceiling`` (same shape): a soft bound that keeps
     the optimiser from levels neither sound has. Without it a patch-kernel loss can be lowered
     by a few isolated, enormous frames (measured: a steady tone in the style of rain grew single
-    frames to 85-146 dB, the style's loudest being 43 dB), heard as clicks and bursts."""
-    return torch.relu(frames - ceiling).square().mean()
+    frames to 85-146 dB, the style's loudest being 43 dB), heard as clicks and bursts.
+    Differentiable in ``frames`` (by hand: one pass back over the spectrogram, not four)."""
+    return _Overshoot.apply(frames, ceiling)
+
+
+class _Overshoot(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, frames: torch.Tensor, ceiling: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        excess = (frames - ceiling).clamp_min_(0.0)
+        ctx.save_for_backward(excess)
+        return excess.square().mean()
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+        (excess,) = ctx.saved_tensors
+        return excess * (2 * grad / excess.numel()), None
 
 
 #: A bin the render raised by more than this (amplitude ratio, 12 dB) over the content starts

@@ -151,3 +151,29 @@ def test_fused_texture_gradient_passes_finite_difference_check():
     y = torch.rand(6, 9, generator=gen, dtype=torch.float64)
     wx, wy = torch.full((9,), 1 / 9, dtype=torch.float64), torch.full((7,), 1 / 7, dtype=torch.float64)
     assert torch.autograd.gradcheck(lambda v: kernel_texture(v, wx, y, wy, patch_norms(y, 3), 3), (x,))
+
+
+def test_marginal_distance_and_overshoot_match_their_formulas_by_autograd():
+    """The hand-written backwards of ``marginal_distance`` and ``overshoot`` against autograd on
+    the plain formulas (bin moments of weighted frames; mean squared excess over a ceiling)."""
+    from gramophone.engine.models.kernel import bin_moments, marginal_distance
+    from gramophone.engine.render import overshoot
+
+    gen = torch.Generator().manual_seed(5)
+    f = torch.rand(30, 20, generator=gen, dtype=torch.float64)
+    w = torch.cat([torch.full((15,), 1 / 15, dtype=torch.float64), torch.zeros(5, dtype=torch.float64)])
+    my, sy = bin_moments(torch.rand(30, 25, generator=gen, dtype=torch.float64), torch.full((25,), 0.04, dtype=torch.float64))
+    ceiling = 0.8 * torch.rand(30, 20, generator=gen, dtype=torch.float64)
+
+    def by_autograd(x):
+        mx, sx = bin_moments(x, w)
+        marginal = ((mx - my).square().sum() + (sx - sy).square().sum()) / (my.square().sum() + sy.square().sum())
+        return marginal + 3 * torch.relu(x - ceiling).square().mean()
+
+    a, b = f.clone().requires_grad_(True), f.clone().requires_grad_(True)
+    want, got = by_autograd(a), marginal_distance(b, w, (my, sy)) + 3 * overshoot(b, ceiling)
+    (2 * want).backward()
+    (2 * got).backward()
+    assert float(got.detach()) == pytest.approx(float(want.detach()), rel=1e-12)
+    assert torch.allclose(a.grad, b.grad, rtol=1e-10, atol=1e-14)
+    assert torch.autograd.gradcheck(lambda v: marginal_distance(v, w, (my, sy)), (f.clone().requires_grad_(True),))
