@@ -41,6 +41,16 @@ def stft(x: torch.Tensor, cfg: StftConfig) -> torch.Tensor:
     return spec.reshape(*shape[:-1], *spec.shape[-2:])
 
 
+def stft_frames(x: torch.Tensor, n_fft: int, hop: int, window: torch.Tensor) -> torch.Tensor:
+    """Complex STFT of ``[..., samples]`` → ``[..., n_fft // 2 + 1, frames]`` (centred; reflect-padded
+    where the signal is long enough), the inverse of :func:`inverse_stft`."""
+    shape = x.shape
+    flat = x.reshape(-1, shape[-1])
+    pad_mode = "reflect" if shape[-1] > n_fft // 2 else "constant"
+    spec = torch.stft(flat, n_fft, hop, window=window, center=True, pad_mode=pad_mode, return_complex=True)
+    return spec.reshape(*shape[:-1], *spec.shape[-2:])
+
+
 def istft(spec: torch.Tensor, cfg: StftConfig, length: int) -> torch.Tensor:
     """Inverse of :func:`stft` for ``[..., bins, frames]`` → ``[..., length]``."""
     return inverse_stft(spec, cfg.n_fft, cfg.hop, cfg.window(spec.device, spec.real.dtype), length)
