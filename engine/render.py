@@ -93,9 +93,7 @@ class RenderSettings:
     #: the notes and the intonation, which a texture's statistics have no place for.
     partials: float = default("partials")
     random_phase: bool = default("random_phase")
-    #: Chunks of 10 s: the kernel loss is quadratic in a chunk's frames, so 30 s chunks cost ~1.5x
-    #: per second what a 10 s clip costs; at 10 s a long clip costs per second what a 10 s clip does.
-    chunk_seconds: float = 10.0
+    chunk_seconds: float = 30.0
     crossfade_seconds: float = 0.5
     match_loudness: bool = True
     #: "limit": loudness matched, peaks held by a limiter; "scale": turned down instead.

@@ -152,7 +152,7 @@ def _check_device(value: Any) -> None:
 SETTINGS: tuple[Setting, ...] = (
     Setting("strength", float, 1.0, "how far the clip moves from itself (0: unchanged, bit for bit) to the full "
             "render in the style (1)", bounds=(0.0, 1.0), crossed=True),
-    Setting("iterations", int, None, "optimiser iterations per 10 s chunk; fewer keep more content",
+    Setting("iterations", int, None, "optimiser iterations per 30 s chunk; fewer keep more content",
             bounds=(1, 10_000), default_text="the model's"),
     Setting("contour", float, 0.4, "how far the render's loud and quiet moments are moved back to the content's "
             "after the optimiser (0: the optimiser's output as it is)", bounds=(0.0, 1.0)),
