@@ -8,6 +8,7 @@ content's length, rate and channel count out. The steps:
    statistics are made at the same level, so loudness does not leak into the texture).
 2. Cut long clips into chunks (``chunk_seconds``) that overlap by ``crossfade_seconds``; this
    bounds memory (the kernel loss is quadratic in a chunk's frames) and keeps statistics local.
+   Neighbouring chunks' renders are crossfaded in the short-time spectrum (:func:`join_chunks`).
 3. For each chunk, optimise every channel against the *same* style target. Each channel is
    initialised with its own content, so the stereo image survives; the per-channel loss asks
    each channel to carry the full texture (joint statistics would let one channel carry it).
@@ -440,16 +441,3 @@ def join_chunks(ending: np.ndarray, starting: np.ndarray, sample_rate: int) -> n
     phase = phase / phase.abs().clamp_min(1e-30)
     out = inverse_stft(power.sqrt() * phase, n_fft, hop, window, fade)
     return out.numpy().astype(ending.dtype)
-
-
-def crossfade_gains(start: int, stop: int, frames: int, fade: int) -> np.ndarray:
-    """Linear fade-in/out gains for the chunk ``[start, stop)``; overlapping chunks' gains sum to one."""
-    gain = np.ones(stop - start, dtype=np.float32)
-    if fade == 0:
-        return gain
-    ramp = (np.arange(fade, dtype=np.float32) + 0.5) / fade
-    if start > 0:
-        gain[:fade] = ramp
-    if stop < frames:
-        gain[-fade:] = ramp[::-1]
-    return gain
