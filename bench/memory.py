@@ -12,6 +12,10 @@ written once to a temporary folder.
 
     .venv/bin/python -m bench.memory                          # 60, 180 and 600 s, streamed
     .venv/bin/python -m bench.memory --seconds 60 180 --in-memory 60 180 --threads 1 --iterations 2
+    .venv/bin/python -m bench.memory --seconds 10 600 --threads 1   # cost per second: 10 min against 10 s
+
+The time per second of audio of each clip is also given against the shortest clip's (wall, and the
+render's own CPU time, which excludes start-up and the style analysis).
 """
 from __future__ import annotations
 
@@ -44,15 +48,15 @@ if threads:
 model = get_model()
 style = analyse_style([(synth.rain({sr}, 20.0), {sr})], model)
 settings = RenderSettings(iterations=iterations or None)
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 if mode == "streamed":
     render_file(content, output, model, style, settings)
 else:
     clip, rate = read_audio(content)
     write_audio(output, render(clip, rate, model, style, settings), rate)
-seconds = time.perf_counter() - started
+seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
 status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
-print(json.dumps({{"seconds": seconds, "peak_mb": int(status["VmHWM"].split()[0]) / 1024,
+print(json.dumps({{"seconds": seconds, "render_cpu_seconds": cpu, "peak_mb": int(status["VmHWM"].split()[0]) / 1024,
                   "threads": torch.get_num_threads()}}))
 """.format(sr=SR)
 
@@ -101,6 +105,12 @@ def main() -> None:
                 print(f"{seconds:4d} s {mode:9s}  peak {r['peak_mb']:6.0f} MB  {r['seconds']:7.1f} s "
                       f"({r['per_second']:.2f} s per s of audio, {r['cpu_seconds']:.0f} CPU s)  {r['iterations']} it., {r['threads']} threads, "
                       f"load {r['load'][0]} -> {r['load'][1]}", flush=True)
+    shortest = min(rows, key=lambda r: r["clip_seconds"])
+    for r in rows:  # per second of audio against the shortest clip's, in this run
+        r["per_second_ratio"] = r["per_second"] / shortest["per_second"]
+        r["cpu_per_second_ratio"] = (r["render_cpu_seconds"] / r["clip_seconds"]) / (shortest["render_cpu_seconds"] / shortest["clip_seconds"])
+        print(f"{r['clip_seconds']:4d} s {r['mode']:9s}  per second of audio against {shortest['clip_seconds']} s: "
+              f"wall {r['per_second_ratio']:.2f}x, render CPU {r['cpu_per_second_ratio']:.2f}x")
     print(f"\nsaved {save_json(f'memory-it{args.iterations}.json', {'rows': rows})}")
 
 

@@ -61,20 +61,23 @@ def lbfgs(objective: Objective, x0: torch.Tensor, iterations: int, callback: Opt
 
 
 def _two_loop(g: torch.Tensor, memory: list[tuple[torch.Tensor, torch.Tensor, float]]) -> torch.Tensor:
-    """``−H·g`` by the L-BFGS two-loop recursion (``H`` scaled by the newest ``sᵀy/yᵀy``)."""
-    q = g.clone()
+    """``−H·g`` by the L-BFGS two-loop recursion (``H`` scaled by the newest ``sᵀy/yᵀy``), in
+    place on one copy of ``g`` (the memory is ten pairs of the whole spectrogram: a temporary per
+    step cost a quarter of the recursion's time)."""
+    q = g.clone(memory_format=torch.contiguous_format)
+    flat = q.view(-1)
     alphas = []
     for s, y, rho in reversed(memory):
-        a = rho * float(s.flatten() @ q.flatten())
-        q -= a * y
+        a = rho * float(torch.dot(s.reshape(-1), flat))
+        q.add_(y, alpha=-a)
         alphas.append(a)
     if memory:
         s, y, rho = memory[-1]
-        q *= 1.0 / (rho * float(y.flatten() @ y.flatten()))
+        q.mul_(1.0 / (rho * float(torch.dot(y.reshape(-1), y.reshape(-1)))))
     for (s, y, rho), a in zip(memory, reversed(alphas)):
-        b = rho * float(y.flatten() @ q.flatten())
-        q += (a - b) * s
-    return -q
+        b = rho * float(torch.dot(y.reshape(-1), flat))
+        q.add_(s, alpha=a - b)
+    return q.neg_()
 
 
 def _line_search(objective: Objective, x: torch.Tensor, f: float, g: torch.Tensor, d: torch.Tensor, gtd: float,

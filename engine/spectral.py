@@ -41,13 +41,52 @@ def stft(x: torch.Tensor, cfg: StftConfig) -> torch.Tensor:
     return spec.reshape(*shape[:-1], *spec.shape[-2:])
 
 
+def stft_frames(x: torch.Tensor, n_fft: int, hop: int, window: torch.Tensor) -> torch.Tensor:
+    """Complex STFT of ``[..., samples]`` → ``[..., n_fft // 2 + 1, frames]`` (centred; reflect-padded
+    where the signal is long enough), the inverse of :func:`inverse_stft`."""
+    shape = x.shape
+    flat = x.reshape(-1, shape[-1])
+    pad_mode = "reflect" if shape[-1] > n_fft // 2 else "constant"
+    spec = torch.stft(flat, n_fft, hop, window=window, center=True, pad_mode=pad_mode, return_complex=True)
+    return spec.reshape(*shape[:-1], *spec.shape[-2:])
+
+
 def istft(spec: torch.Tensor, cfg: StftConfig, length: int) -> torch.Tensor:
     """Inverse of :func:`stft` for ``[..., bins, frames]`` → ``[..., length]``."""
+    return inverse_stft(spec, cfg.n_fft, cfg.hop, cfg.window(spec.device, spec.real.dtype), length)
+
+
+def inverse_stft(spec: torch.Tensor, n_fft: int, hop: int, window: torch.Tensor, length: int) -> torch.Tensor:
+    """``torch.istft(spec, n_fft, hop, window=window, center=True, length=length)`` for
+    ``[..., bins, frames]`` → ``[..., length]``, by overlap-add of reshaped blocks where ``hop``
+    divides ``n_fft``. Why: torch's CPU overlap-add (``unfold_backward``) took 12 ms of a 10 s
+    clip's 13 ms inverse (Griffin-Lim runs 17 of them a chunk); this one, 1.5 ms. Other hops
+    fall back to ``torch.istft``."""
     shape = spec.shape
     flat = spec.reshape(-1, *shape[-2:])
-    window = cfg.window(spec.device, spec.real.dtype)
-    x = torch.istft(flat, cfg.n_fft, cfg.hop, window=window, center=True, length=length)
-    return x.reshape(*shape[:-2], length)
+    if n_fft % hop or flat.shape[-1] < 1:
+        x = torch.istft(flat, n_fft, hop, window=window, center=True, length=length)
+        return x.reshape(*shape[:-2], length)
+    frames = torch.fft.irfft(flat.transpose(-1, -2), n=n_fft, dim=-1) * window  # [B, frames, n_fft]
+    y = _overlap_add(frames, hop)
+    envelope = _overlap_add(window.square().expand(1, frames.shape[1], n_fft), hop)[0]
+    start = n_fft // 2
+    y, envelope = y[:, start:start + length], envelope[start:start + length]
+    if y.shape[-1] < length:  # as torch.istft: zeros past the last frame
+        y = torch.nn.functional.pad(y, (0, length - y.shape[-1]))
+        envelope = torch.nn.functional.pad(envelope, (0, length - envelope.shape[-1]), value=1.0)
+    return (y / envelope.clamp_min(1e-11)).reshape(*shape[:-2], length)
+
+
+def _overlap_add(frames: torch.Tensor, hop: int) -> torch.Tensor:
+    """Frames ``[B, T, n_fft]`` laid ``hop`` apart and summed → ``[B, n_fft + hop·(T − 1)]``."""
+    batch, count, n_fft = frames.shape
+    overlap = n_fft // hop
+    blocks = frames.new_zeros(batch, count + overlap - 1, hop)
+    parts = frames.reshape(batch, count, overlap, hop)
+    for k in range(overlap):
+        blocks[:, k:k + count] += parts[:, :, k]
+    return blocks.reshape(batch, -1)
 
 
 def log_magnitude(x: torch.Tensor, cfg: StftConfig, gain: float = 1.0) -> torch.Tensor:

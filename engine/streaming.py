@@ -12,7 +12,7 @@ length, in four steps:
 2. **Render.** Chunks that overlap by ``crossfade_seconds`` (the same spans ``render`` cuts) are
    read in turn and each is rendered by the public :func:`engine.render.render`, loudness
    matching off, at its offset in the file (an automated strength runs over the whole file);
-   consecutive outputs are joined by linear crossfades whose gains sum to one.
+   consecutive outputs are crossfaded (:func:`engine.render.join_chunks`, in the short-time spectrum).
    The joined output goes to a temporary float32 file beside the output.
 3. **Loudness.** As :func:`engine.audio.match_loudness` on one array: the gains come from
    passes over the temporary file that only sum squares; the look-ahead limiter runs block by
@@ -48,7 +48,7 @@ from .loudness import LoudnessMeter, limited_target, lufs_target
 from .errors import GramophoneError
 from .models import Stats, TextureModel
 from .progress import CancelToken, ProgressCallback, check_cancel
-from .render import RenderSettings, chunk_spans, crossfade_gains, render
+from .render import RenderSettings, chunk_spans, join_chunks, render
 
 #: Frames per block for the passes that only read, sum or write (about 5 s at 48 kHz).
 BLOCK_FRAMES = 1 << 18
@@ -174,7 +174,7 @@ def _render_chunks(path: str | os.PathLike, measured: _Measured, model: TextureM
     inner = replace(settings, match_loudness=False, chunk_seconds=settings.chunk_seconds + 1.0)
     share = 1.0 - MEASURE_SHARE - FINISH_SHARE
     reader = _SpanReader(_read_blocks(path, min(BLOCK_FRAMES, spans[0][1])), measured.channels, path)
-    carry: Optional[np.ndarray] = None  # the faded-out end of the previous chunk
+    carry: Optional[np.ndarray] = None  # the end of the previous chunk, to crossfade
     sums: dict[str, float] = {}  # chunk reports, weighted by length
     for index, (start, stop) in enumerate(spans):
         def chunk_progress(done: float, loss: float, index: int = index) -> None:
@@ -187,9 +187,8 @@ def _render_chunks(path: str | os.PathLike, measured: _Measured, model: TextureM
         if chunk_report is not None:
             for key, value in chunk_report(rendered, sr).items():
                 sums[key] = sums.get(key, 0.0) + (stop - start) * value
-        rendered *= crossfade_gains(start, stop, frames, fade)
         if carry is not None:
-            rendered[:, :carry.shape[1]] += carry
+            rendered[:, :carry.shape[1]] = join_chunks(carry, rendered[:, :carry.shape[1]], sr)
         keep = spans[index + 1][0] - start if index + 1 < len(spans) else stop - start
         raw.write(rendered[:, :keep])
         carry = rendered[:, keep:].copy()

@@ -37,6 +37,7 @@ import numpy as np
 import torch
 
 from .automation import Automatable, Envelope
+from .spectral import inverse_stft
 
 
 #: How far under the full render the content's magnitude may lie before the morph (dB); see above.
@@ -82,5 +83,5 @@ def morph(content: np.ndarray, rendered: np.ndarray, strength: Automatable, samp
     magnitude = content_magnitude ** (1 - strength) * rendered_magnitude ** strength
     mix = (1 - strength) * sc + strength * sy
     phase = torch.where(mix.abs() > floor, mix / mix.abs().clamp_min(floor), sc / sc.abs().clamp_min(floor))
-    out = torch.istft(magnitude * phase, n_fft, hop, window=window, center=True, length=length)
+    out = inverse_stft(magnitude * phase, n_fft, hop, window, length)
     return out.numpy().astype(np.float32)

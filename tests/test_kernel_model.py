@@ -5,7 +5,8 @@ import torch
 
 from gramophone.engine import analyse_style, synth
 from gramophone.engine.models import get_model
-from gramophone.engine.models.kernel import arccos_j, patch_inner_products, patch_norms
+from gramophone.engine.models.kernel import (arccos_j, kernel_texture, mean_squared_kernel, patch_inner_products,
+                                            patch_norms)
 from gramophone.engine.spectral import StftConfig, log_magnitude
 
 SMALL = dict(n_fft=256, hop=128)
@@ -122,3 +123,57 @@ def test_style_spectrum_leaves_out_the_stfts_fold_at_each_segment_start():
     assert float(relative_db[(freqs > 900) & (freqs < 1_100)].max()) > 0  # the drone itself is there
     ceiling = model.style_ceiling(stats)
     assert ceiling.shape == power.shape and bool((ceiling >= 0).all())
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_fused_texture_matches_the_two_kernels_by_autograd(dtype):
+    """``kernel_texture`` (one hand-written backward) against ``mean_squared_kernel`` twice by
+    autograd: value and gradient, with a silent frame and uneven style weights."""
+    gen = torch.Generator().manual_seed(3)
+    x, y = torch.rand(40, 30, generator=gen, dtype=dtype), torch.rand(40, 25, generator=gen, dtype=dtype)
+    x[:, 5] = 0
+    width, wx = 3, torch.full((28,), 1 / 28, dtype=dtype)
+    wy = torch.rand(23, generator=gen, dtype=dtype)
+    wy /= wy.sum()
+    a, b = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
+    want = mean_squared_kernel(a, wx, a, wx, width) - 2 * mean_squared_kernel(a, wx, y, wy, width)
+    (3 * want).backward()
+    got = kernel_texture(b, wx, y, wy, patch_norms(y, width), width)
+    (3 * got).backward()
+    tol = 1e-12 if dtype == torch.float64 else 1e-5
+    assert abs(float(got.detach()) - float(want.detach())) <= tol * abs(float(want.detach()))
+    assert float((a.grad - b.grad).abs().max()) <= tol * float(a.grad.abs().max())
+
+
+def test_fused_texture_gradient_passes_finite_difference_check():
+    gen = torch.Generator().manual_seed(4)
+    x = torch.rand(6, 11, generator=gen, dtype=torch.float64, requires_grad=True)
+    y = torch.rand(6, 9, generator=gen, dtype=torch.float64)
+    wx, wy = torch.full((9,), 1 / 9, dtype=torch.float64), torch.full((7,), 1 / 7, dtype=torch.float64)
+    assert torch.autograd.gradcheck(lambda v: kernel_texture(v, wx, y, wy, patch_norms(y, 3), 3), (x,))
+
+
+def test_marginal_distance_and_overshoot_match_their_formulas_by_autograd():
+    """The hand-written backwards of ``marginal_distance`` and ``overshoot`` against autograd on
+    the plain formulas (bin moments of weighted frames; mean squared excess over a ceiling)."""
+    from gramophone.engine.models.kernel import bin_moments, marginal_distance
+    from gramophone.engine.render import overshoot
+
+    gen = torch.Generator().manual_seed(5)
+    f = torch.rand(30, 20, generator=gen, dtype=torch.float64)
+    w = torch.cat([torch.full((15,), 1 / 15, dtype=torch.float64), torch.zeros(5, dtype=torch.float64)])
+    my, sy = bin_moments(torch.rand(30, 25, generator=gen, dtype=torch.float64), torch.full((25,), 0.04, dtype=torch.float64))
+    ceiling = 0.8 * torch.rand(30, 20, generator=gen, dtype=torch.float64)
+
+    def by_autograd(x):
+        mx, sx = bin_moments(x, w)
+        marginal = ((mx - my).square().sum() + (sx - sy).square().sum()) / (my.square().sum() + sy.square().sum())
+        return marginal + 3 * torch.relu(x - ceiling).square().mean()
+
+    a, b = f.clone().requires_grad_(True), f.clone().requires_grad_(True)
+    want, got = by_autograd(a), marginal_distance(b, w, (my, sy)) + 3 * overshoot(b, ceiling)
+    (2 * want).backward()
+    (2 * got).backward()
+    assert float(got.detach()) == pytest.approx(float(want.detach()), rel=1e-12)
+    assert torch.allclose(a.grad, b.grad, rtol=1e-10, atol=1e-14)
+    assert torch.autograd.gradcheck(lambda v: marginal_distance(v, w, (my, sy)), (f.clone().requires_grad_(True),))
