@@ -71,17 +71,16 @@ def morph(content: np.ndarray, rendered: np.ndarray, strength: Automatable, samp
         return torch.stft(x, n_fft, hop, window=window, center=True, pad_mode=pad, return_complex=True)
 
     sc, sy = spec(c), spec(y)
-    if isinstance(strength, Envelope):  # one value per frame, broadcast over channels and bins
-        centres = offset + np.arange(sc.shape[-1]) * hop / sample_rate
-        strength = torch.from_numpy(strength.at(centres))
-    floor = 1e-9 * float(max(sc.abs().max(), sy.abs().max(), 1e-12))
+    s: float | torch.Tensor = strength if not isinstance(strength, Envelope) else \
+        torch.from_numpy(strength.at(offset + np.arange(sc.shape[-1]) * hop / sample_rate))  # one per frame
+    floor = 1e-9 * max(float(sc.abs().max()), float(sy.abs().max()), 1e-12)
     rendered_magnitude = sy.abs().clamp_min(floor)
     # The floor fades in over the first FLOOR_FADE of strength, so the morph stays continuous at s = 0.
-    fade_in = torch.as_tensor(strength / FLOOR_FADE, dtype=torch.float64).clamp(max=1.0)  # per frame if automated
+    fade_in = torch.as_tensor(s / FLOOR_FADE, dtype=torch.float64).clamp(max=1.0)  # per frame if automated
     content_floor = rendered_magnitude * (10 ** (-CONTENT_FLOOR_DB / 20) * fade_in)
     content_magnitude = torch.maximum(sc.abs().clamp_min(floor), content_floor)
-    magnitude = content_magnitude ** (1 - strength) * rendered_magnitude ** strength
-    mix = (1 - strength) * sc + strength * sy
+    magnitude = content_magnitude ** (1 - s) * rendered_magnitude ** s
+    mix = (1 - s) * sc + s * sy
     phase = torch.where(mix.abs() > floor, mix / mix.abs().clamp_min(floor), sc / sc.abs().clamp_min(floor))
     out = inverse_stft(magnitude * phase, n_fft, hop, window, length)
     return out.numpy().astype(np.float32)
