@@ -21,7 +21,7 @@ from gramophone.engine.audio import read_audio
 from gramophone.engine.errors import GramophoneError
 from gramophone.engine.preset_store import PresetStore, default_shipped_dir
 
-from conftest import SR, write_wav
+from helpers import SR, write_wav
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = RenderSettings(iterations=2, device="cpu")

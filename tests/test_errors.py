@@ -22,7 +22,7 @@ from gramophone.bridge.osc_client import Client, free_port
 from gramophone.engine import RenderSettings, analyse_style, get_model
 from gramophone.engine.errors import BY_CODE, ERRORS, GramophoneError, markdown
 
-from conftest import SR, write_wav
+from helpers import SR, write_wav
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE_DIRS = ("engine", "bridge", "gramophone")

@@ -13,7 +13,7 @@ from gramophone.engine.metrics import content_preservation, style_distance
 from gramophone.engine.audio import resample
 from gramophone.engine.render import analyse_style, to_analysis_rate
 
-from conftest import SR
+from helpers import SR
 
 FAST = RenderSettings(iterations=8, domain="waveform")
 

@@ -21,7 +21,7 @@ from gramophone.engine.errors import GramophoneError
 from gramophone.engine.pipeline import render_file
 from gramophone.engine.progress import check_cancel
 
-from conftest import SR, write_wav
+from helpers import SR, write_wav
 
 CHUNKED = RenderSettings(iterations=2, chunk_seconds=1.0, crossfade_seconds=0.2)
 
