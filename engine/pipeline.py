@@ -44,7 +44,7 @@ def style_from_files(paths: Sequence[str | os.PathLike], model: TextureModel) ->
 def render_file(content_path: str | os.PathLike, output_path: str | os.PathLike, model: TextureModel,
                 style: Stats, settings: RenderSettings = RenderSettings(),
                 progress: Optional[ProgressCallback] = None, cancel: Optional[CancelToken] = None, *,
-                loudness: str | float | None = None, source: Optional[_sidecar.StyleSource] = None,
+                loudness: str | float | None = None, source: Optional[_sidecar.StyleOrigin] = None,
                 sidecar: bool = True) -> RenderResult:
     """Render the audio file ``content_path`` into ``output_path`` (format from its extension).
 

@@ -20,7 +20,7 @@ from gramophone.bridge.batch import StyleChoice
 from gramophone.bridge.ray_backend import RayBackend
 from gramophone.bridge.workers import LocalWorkers
 from gramophone.engine import RenderSettings, synth
-from gramophone.engine.audio import read_audio
+from gramophone.engine.audio_io import read_audio
 from gramophone.engine.preset_store import PresetStore, default_shipped_dir
 
 from helpers import SR, write_wav

@@ -10,7 +10,7 @@ from gramophone.engine import CancelToken, RenderCancelled, RenderSettings, rend
 from gramophone.engine.errors import GramophoneError
 from gramophone.engine.loudness import PEAK_CEILING
 from gramophone.engine.metrics import content_preservation, style_distance
-from gramophone.engine.audio import resample
+from gramophone.engine.resampling import resample
 from gramophone.engine.render import analyse_style, to_analysis_rate
 
 from helpers import SR

@@ -21,7 +21,7 @@ import pytest
 
 from helpers import write_wav
 from gramophone.bridge.osc_client import free_port
-from gramophone.engine.audio import read_audio
+from gramophone.engine.audio_io import read_audio
 
 ROOT = Path(__file__).resolve().parents[1]
 QUARK = ROOT / "max_patches" / "supercollider" / "Gramophone"

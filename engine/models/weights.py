@@ -6,7 +6,6 @@ a checkpoint cannot run code) or a NumPy ``.npz`` archive (read with ``allow_pic
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -14,16 +13,7 @@ import numpy as np
 import torch
 
 from ..errors import GramophoneError
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    if not Path(path).is_file():
-        raise GramophoneError(f"no weights file at {path}", "no_weights")
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+from ..files import file_sha256
 
 
 def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
@@ -89,7 +79,7 @@ class PretrainedMixin:
     def _init_weights(self, network: torch.nn.Module, weights_path: str | os.PathLike | None) -> None:
         name, recorded = self.name, self.params.get("weights")  # type: ignore[attr-defined]
         if weights_path is not None:
-            digest = file_sha256(weights_path)
+            digest = file_sha256(weights_path, "weights file", "no_weights")
             if recorded not in (None, "random", digest):
                 raise GramophoneError(f"these {name} statistics were made with another weights file "
                                       f"(sha256 {recorded[:12]}…); pass that file", "weights_mismatch")
