@@ -46,11 +46,11 @@ def temporary_beside(target: str | os.PathLike, suffix: str = PART) -> Path:
     with write_errors(target):
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
         os.close(fd)
-    try:
-        make_shareable(name)
-    except BaseException:
-        os.unlink(name)
-        raise
+        try:
+            make_shareable(name)
+        except BaseException:
+            os.unlink(name)
+            raise
     return Path(name)
 
 
