@@ -23,7 +23,7 @@ from gramophone.bridge import batch
 from gramophone.bridge.batch import StyleChoice
 from gramophone.bridge.workers import LocalWorkers
 from gramophone.engine import RenderSettings, synth
-from gramophone.engine.audio import write_audio
+from gramophone.engine.audio_io import write_audio
 from gramophone.engine.preset_store import PresetStore
 
 SR = 44_100

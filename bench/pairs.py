@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.material import pairs as synthesised_pairs
-from gramophone.engine.audio import read_audio
+from gramophone.engine.audio_io import read_audio
 
 HERE = Path(__file__).parent
 MANIFEST = HERE / "recordings" / "manifest.json"

@@ -12,7 +12,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from gramophone.engine.audio import resample, rms
+from gramophone.engine.loudness import rms
+from gramophone.engine.resampling import resample
 from gramophone.engine.models.random_net import RandomNetModel
 from gramophone.engine.optimise import lbfgs
 from gramophone.engine.render import to_analysis_rate

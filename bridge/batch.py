@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -31,13 +30,13 @@ from typing import Any, Callable, Optional, Sequence, TextIO
 from .. import __version__
 from ..engine import RenderSettings
 from ..engine import automation
-from ..engine.audio import WRITE_EXTENSIONS, probe_audio
+from ..engine.audio_io import WRITE_EXTENSIONS, probe_audio
 from ..engine.automation import Automatable
 from ..engine.takes import take_path, take_settings
 from ..engine.errors import GramophoneError
 from ..engine.models import check_model_name
 from ..engine.settings import exposed_in
-from ..engine.sidecar import file_sha256
+from ..engine.files import atomic_write, file_sha256
 from ..engine.preset_store import PresetStore
 
 from .jobs import Backend, Emit, Job, JobQueue
@@ -325,18 +324,12 @@ class Summary:
     def write(self) -> None:
         with self.lock:
             path = self.batch.out_dir / SUMMARY
+            data = self.data()
             try:
-                fd, tmp = tempfile.mkstemp(prefix=".batch.", suffix=".json.part", dir=self.batch.out_dir)
-                try:
-                    with os.fdopen(fd, "w") as f:
-                        json.dump(self.data(), f, indent=1)
-                    os.replace(tmp, path)
-                except BaseException:
-                    Path(tmp).unlink(missing_ok=True)
-                    raise
+                atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=1)))
                 self.write_error = None
-            except OSError as exc:
-                self.write_error = f"could not write {path}: {exc.strerror or exc}"
+            except GramophoneError as exc:
+                self.write_error = str(exc)
 
 
 def run(batch: Plan, backend: Callable[[Emit], Backend], stream: TextIO = sys.stderr,

@@ -315,6 +315,7 @@ def _batch(args: argparse.Namespace) -> int:
 def _render(content: str, styles: Optional[Sequence[str]], output: Optional[str], args: argparse.Namespace) -> int:
     from ..engine import sidecar
     from ..engine.pipeline import render_takes, style_from_files
+    from ..engine.recorded_style import restore_style
 
     if output is None and not getattr(args, "like", None):
         raise GramophoneError("name the output with -o OUTPUT (only --like has a default)", "bad_output")
@@ -327,7 +328,7 @@ def _render(content: str, styles: Optional[Sequence[str]], output: Optional[str]
     threads = _threads(args)
     _check_lengths(args, content, () if record or getattr(args, "preset", None) else styles or ())
     if record:
-        model, style, source = sidecar.restore_style(record, store, args.weights)
+        model, style, source = restore_style(record, store, args.weights)
         _check_memory(args, content, settings, model=model.name, params=model.params,
                       style_frames=int(style["frames"].shape[-1]) if "frames" in style else 0)
         if args.model not in (None, model.name):
@@ -343,11 +344,11 @@ def _render(content: str, styles: Optional[Sequence[str]], output: Optional[str]
         if args.model not in (None, preset.model):
             raise GramophoneError(f"preset '{preset.name}' holds {preset.model} statistics, not {args.model}; "
                                   "drop --model or pick a preset made with that model", "model_mismatch")
-        model, style, source = preset.build_model(args.weights), preset.stats, sidecar.StyleSource(preset=preset.name)
+        model, style, source = preset.build_model(args.weights), preset.stats, sidecar.StyleOrigin(preset=preset.name)
     else:
         _check_memory(args, content, settings, style_files=styles or [], model=args.model)
         model = _model(args.model or engine.DEFAULT_MODEL, args)
-        style, source = style_from_files(styles or [], model), sidecar.StyleSource(files=list(styles or []))
+        style, source = style_from_files(styles or [], model), sidecar.StyleOrigin(files=list(styles or []))
     cancel = CancelToken()
     thread_policy.apply(threads)
     try:

@@ -46,7 +46,7 @@ def compute_device(device: str = "auto") -> list[Finding]:
     import torch
 
     from ..engine import GramophoneError, RenderSettings, analyse_style, get_model, render, synth
-    from ..engine.render import resolve_device
+    from ..engine.device import resolve_device
 
     found = []
     if torch.cuda.is_available():

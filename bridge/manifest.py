@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from ..engine.audio import READ_EXTENSIONS
+from ..engine.audio_io import READ_EXTENSIONS
 from ..engine.errors import GramophoneError
 from ..engine.limits import MAX_MANIFEST_BYTES, MAX_MANIFEST_ROWS, parse_json, read_bounded
 from ..engine.settings import exposed_in

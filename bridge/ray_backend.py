@@ -131,10 +131,10 @@ class RayBackend:
         if key not in self._styles:
             import numpy as np
 
-            from .render_task import _spec
+            from .render_task import model_spec
 
             model, stats = self._driver_cache.style(task.style)
-            spec = _spec(model.name, model.params, task.style.weights)
+            spec = model_spec(model.name, model.params, task.style.weights)
             payload = {"key": repr(key), "model_spec": spec,
                        "stats": {k: np.ascontiguousarray(v.detach().cpu().numpy()) for k, v in stats.items()}}
             self._styles[key] = self.ray.put(payload)

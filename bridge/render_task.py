@@ -20,6 +20,7 @@ from typing import Any, Callable, Optional
 
 from ..engine import DEFAULT_MODEL, RenderSettings
 from ..engine.errors import GramophoneError
+from ..engine.files import free_bytes, out_of_space
 
 #: ``(model name, model params, weights path or None)``: what builds a model.
 ModelSpec = tuple[str, tuple[tuple[str, Any], ...], Optional[str]]
@@ -100,11 +101,11 @@ class StyleCache:
         if key not in self._styles:
             if source.preset_path is not None:
                 preset = preset_format.load(source.preset_path)
-                model = self.model(_spec(preset.model, preset.params, source.weights))
+                model = self.model(model_spec(preset.model, preset.params, source.weights))
                 stats = preset.stats
             else:
                 params = {"weights": "random"} if source.random_weights else {}
-                model = self.model(_spec(source.model, params, source.weights))
+                model = self.model(model_spec(source.model, params, source.weights))
                 stats = style_from_files(list(source.style_files), model)
             self._remember(self._styles, key, (model, stats))
         self._styles.move_to_end(key)
@@ -116,7 +117,8 @@ class StyleCache:
             table.popitem(last=False)
 
 
-def _spec(model: str, params: dict, weights: Optional[str]) -> ModelSpec:
+def model_spec(model: str, params: dict, weights: Optional[str]) -> ModelSpec:
+    """The key a model is built and cached by (hashable; the Ray backend ships it with the statistics)."""
     return (model, tuple(sorted((k, v) for k, v in params.items())), weights)
 
 
@@ -149,37 +151,22 @@ def run_task(task: RenderTask, cache: StyleCache, progress: Optional[Callable[[f
     target = staging / Path(task.output).name
     try:
         staging.mkdir()
-        named = sidecar.StyleSource(preset=Path(task.style.preset_path).stem if task.style.preset_path else None,
+        named = sidecar.StyleOrigin(preset=Path(task.style.preset_path).stem if task.style.preset_path else None,
                                     files=task.style.style_files)
         results = render_takes(task.content, target, model, stats, task.settings, progress, cancel, source=named)
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        if isinstance(exc, (OSError, GramophoneError)) and _disk_full(staging.parent, task.content, exc):
+        # the sidecar reports a full disk as write_failed (the CLI's output is there); its cause says disk_full
+        full = any(getattr(e, "code", None) == "disk_full" for e in (exc, exc.__cause__))
+        if full or isinstance(exc, OSError) and out_of_space(exc, staging.parent):
             raise GramophoneError(f"no space left on the disk of {staging.parent} "
-                                  f"({shutil.disk_usage(staging.parent).free // 1024} KiB free) to write "
+                                  f"({free_bytes(staging.parent) // 1024} KiB free) to write "
                                   f"{Path(task.output).name}; nothing was written", "disk_full") from exc
         raise
     audio = [r.output_path.name for r in results]
     names = sorted(p.name for p in staging.iterdir() if p.name not in audio) + audio
     return {"seconds": sum(r.seconds for r in results), "files": names, "staging": str(staging),
             "outputs": [str(Path(task.output).with_name(name)) for name in audio]}
-
-
-def _disk_full(folder: Path, content: str, exc: BaseException) -> bool:
-    """Whether a failed write failed for want of space (libsndfile reports only "System error")."""
-    import errno
-
-    if isinstance(exc, OSError):
-        return exc.errno == errno.ENOSPC
-    if getattr(exc, "code", "") != "write_failed":
-        return False
-    from ..engine.audio import probe_audio
-
-    try:
-        _, channels, frames = probe_audio(content)
-        return shutil.disk_usage(folder).free < channels * frames * 4 + 65_536  # a float32 WAV of the content
-    except (OSError, GramophoneError):
-        return False
 
 
 def publish(staging: str | os.PathLike, output: str | os.PathLike, files: list[str]) -> Path:

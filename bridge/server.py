@@ -23,13 +23,13 @@ from typing import Any, Callable, Iterable, Optional
 
 from .. import engine
 from ..engine import RenderSettings
-from ..engine.audio import check_length
+from ..engine.audio_io import check_length
 from ..engine.errors import GramophoneError
 from ..engine.models import check_model_name
 from ..engine.memory_budget import check_budget, estimate_mb, preset_style_frames
 from ..engine.preset_format import read_metadata
 from ..engine.preset_store import PresetStore
-from ..engine.render import resolve_device
+from ..engine.device import resolve_device
 
 from . import addresses as A
 from .dispatch import Dispatcher, Route
@@ -47,12 +47,14 @@ class GramophoneServer:
                  device: str = "auto", max_queue: int = 8, weights: Iterable[str | Path] = (),
                  max_seconds: float = 900.0, jobs: int = 1,
                  backend: Optional[Callable[[Emit], Backend]] = None, max_memory: Optional[float] = None) -> None:
-        from ..engine.models.weights import file_sha256
+        from ..engine.files import file_sha256
+        from ..engine.models.weights import check_weights_file
 
         self.policy = PathPolicy(allowed_dirs)
         self.max_seconds = max_seconds  # longer clips are refused: their audio would not fit in memory safely
         self.max_memory = max_memory  # MB a render may need at its peak (None: what is available when it arrives)
-        self.weights = {file_sha256(w): str(Path(w).resolve()) for w in weights}  # for vgg19/soundnet presets
+        # each file checked against the weights bounds before it is hashed
+        self.weights = {file_sha256(check_weights_file(w)): str(Path(w).resolve()) for w in weights}  # for vgg19/soundnet presets
         self.store = store or PresetStore()
         self.device = device
         self.device_name = str(resolve_device(device))

@@ -8,13 +8,13 @@ renamed over it, so a crash or a kill never leaves a partial file under the requ
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
 from .errors import GramophoneError
+from .files import PART, atomic_write
 from .limits import MAX_SAMPLES_PER_BYTE_COMPRESSED, MAX_SAMPLES_PER_BYTE_PCM
 
 MIN_SAMPLE_RATE = 8_000
@@ -121,24 +121,7 @@ def write_audio(path: str | os.PathLike, data: np.ndarray, sample_rate: int) -> 
         raise GramophoneError(
             f"cannot write {p.name}: output must end in one of {', '.join(WRITE_EXTENSIONS)}", "bad_output")
     data = np.ascontiguousarray(data, dtype=np.float32)
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=f".part{ext}", dir=p.parent)
-    except OSError as exc:
-        raise GramophoneError(f"could not write {p}: {exc.strerror or exc}", "write_failed") from exc
-    os.close(fd)
-    make_shareable(tmp_name)
-    try:
-        _encode(tmp_name, ext, data, sample_rate)
-        os.replace(tmp_name, p)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
-        if isinstance(exc, Exception) and not isinstance(exc, GramophoneError):
-            raise GramophoneError(f"could not write {p}: {_first_line(exc)}", "write_failed") from exc
-        raise
-    return p
+    return atomic_write(p, lambda tmp: _encode(str(tmp), ext, data, sample_rate), suffix=f"{PART}{ext}")
 
 
 def check_output_path(output_path: str | os.PathLike, content_path: str | os.PathLike | None = None) -> Path:
@@ -155,13 +138,6 @@ def check_output_path(output_path: str | os.PathLike, content_path: str | os.Pat
     if not out.parent.resolve().is_dir():
         raise GramophoneError(f"output folder does not exist: {out.parent}", "bad_output")
     return out
-
-
-def make_shareable(path: str | os.PathLike) -> None:
-    """Give a temporary file the permissions a normally created file would have (mkstemp uses 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
 
 
 def _encode(tmp_name: str, ext: str, data: np.ndarray, sample_rate: int) -> None:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .audio import resample
+from .resampling import resample
 
 #: Analysis rate: 44.1 kHz, so the measures see up to 20 kHz whatever the clip's rate.
 RATE = 44_100

@@ -45,7 +45,7 @@ def style_from_files(paths: Sequence[str | os.PathLike], model: TextureModel) ->
 def render_file(content_path: str | os.PathLike, output_path: str | os.PathLike, model: TextureModel,
                 style: Stats, settings: RenderSettings = RenderSettings(),
                 progress: Optional[ProgressCallback] = None, cancel: Optional[CancelToken] = None, *,
-                loudness: str | float | None = None, source: Optional[_sidecar.StyleSource] = None,
+                loudness: str | float | None = None, source: Optional[_sidecar.StyleOrigin] = None,
                 sidecar: bool = True) -> RenderResult:
     """Render the audio file ``content_path`` into ``output_path`` (format from its extension).
 
@@ -88,7 +88,7 @@ def render_file(content_path: str | os.PathLike, output_path: str | os.PathLike,
 def render_takes(content_path: str | os.PathLike, output_path: str | os.PathLike, model: TextureModel,
                  style: Stats, settings: RenderSettings = RenderSettings(),
                  progress: Optional[ProgressCallback] = None, cancel: Optional[CancelToken] = None, *,
-                 source: Optional[_sidecar.StyleSource] = None, sidecar: bool = True) -> list[RenderResult]:
+                 source: Optional[_sidecar.StyleOrigin] = None, sidecar: bool = True) -> list[RenderResult]:
     """Every take ``settings.variations`` asks for (:mod:`engine.takes`), each by
     :func:`render_file` with its own settings and sidecar, from the one ``style`` the caller
     analysed: ``output_path`` itself for one take, ``OUT-v1.wav`` ... for several. Takes written

@@ -18,7 +18,6 @@ import json
 import math
 import os
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +26,8 @@ from typing import Any, BinaryIO, Sequence
 import numpy as np
 import torch
 
-from .audio_io import make_shareable
 from .errors import GramophoneError
+from .files import atomic_write, file_sha256
 from .limits import (MAX_COMPRESSION_RATIO, MAX_NPY_HEADER_BYTES, MAX_PRESET_ENTRIES, MAX_PRESET_METADATA_BYTES,
                      MAX_STATISTIC_BYTES, RATIO_CHECK_FROM_BYTES, parse_json, read_npy_header, zip_directory)
 from .models import MODELS, Stats, TextureModel, get_model
@@ -88,7 +87,8 @@ def stats_digest(arrays: dict[str, np.ndarray]) -> str:
 
 
 def save(preset: Preset, path: str | os.PathLike) -> Path:
-    """Write ``preset`` to ``path`` atomically (temporary file, then rename)."""
+    """Write ``preset`` to ``path`` atomically (temporary file, then rename); a failed write is a
+    ``write_failed`` or ``disk_full`` :class:`GramophoneError`."""
     from . import __version__
 
     path = Path(path)
@@ -100,20 +100,16 @@ def save(preset: Preset, path: str | os.PathLike) -> Path:
             timespec="seconds"), "arrays": {k: {"dtype": a.dtype.str, "shape": list(a.shape)} for k, a in arrays.items()},
         "stats_sha256": stats_digest(arrays), **({"extra": preset.extra} if preset.extra else {}),
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".part", dir=path.parent)
-    make_shareable(tmp)
-    try:
-        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as z:
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as z:
             z.writestr(_entry("preset.json"), json.dumps(meta, indent=2))
             for key, a in arrays.items():
                 buf = io.BytesIO()
                 np.save(buf, a, allow_pickle=False)
                 z.writestr(_entry(f"{key}.npy"), buf.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+
+    return atomic_write(path, write)
 
 
 def _entry(name: str) -> zipfile.ZipInfo:
@@ -300,7 +296,7 @@ def create(name: str, style_files: Sequence[str | os.PathLike], model: TextureMo
     if not style_files:
         raise PresetError("no style files given", "no_style")
     clips = [read_audio(f) for f in style_files]
-    sources = [{"file": Path(f).name, "sha256": hashlib.sha256(Path(f).read_bytes()).hexdigest()} for f in style_files]
+    sources = [{"file": Path(f).name, "sha256": file_sha256(f)} for f in style_files]
     return from_clips(name, clips, sources, model, description)
 
 

@@ -36,7 +36,7 @@ content's length, rate and channel count out. The steps:
    has the statistics the optimiser reached.
 6. The result is matched to the content's RMS level; a look-ahead limiter keeps peaks under
    -0.1 dBFS, or with ``peaks="scale"`` the whole clip is turned down instead (see
-   :func:`engine.audio.match_loudness`).
+   :func:`engine.loudness.match_loudness`).
 """
 from __future__ import annotations
 
@@ -46,8 +46,11 @@ from typing import Optional, Union
 import numpy as np
 import torch
 
+from .audio_io import check_clip
 from .automation import Automatable, span
-from .audio import check_clip, match_loudness, resample, rms, round_trip_response
+from .device import resolve_device
+from .loudness import match_loudness, rms
+from .resampling import resample, round_trip_response
 from .envelope import follow_contour, match_envelope
 from .errors import GramophoneError
 from .models import Stats, TextureModel
@@ -118,19 +121,6 @@ class RenderSettings:
             raise GramophoneError("chunk_seconds must be >= 1 and crossfade_seconds in [0, chunk_seconds/2)",
                                   "bad_parameter")
         return self
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` → CUDA when available, else CPU; ``cuda`` without a GPU is a clear error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cpu":
-        return torch.device("cpu")
-    if name.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise GramophoneError("device 'cuda' requested but no CUDA GPU is available", "no_device")
-        return torch.device(name)
-    raise GramophoneError(f"device must be auto, cpu or cuda, got '{name}'", "bad_parameter")
 
 
 def to_analysis_rate(clip: np.ndarray, sample_rate: int, model: TextureModel) -> np.ndarray:

@@ -26,7 +26,7 @@ FRONT_ENDS = ("cli", "batch", "osc", "manifest", "sidecar")
 
 DOMAINS = ("auto", "waveform", "spectrogram")
 OPTIMISERS = ("lbfgs", "adam")
-#: How the output's peaks are kept under -0.1 dBFS (see :func:`engine.audio.match_loudness`).
+#: How the output's peaks are kept under -0.1 dBFS (see :func:`engine.loudness.match_loudness`).
 PEAK_MODES = ("limit", "scale")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
@@ -158,7 +158,7 @@ def _check_loudness(value: Any) -> None:
 
 
 def _check_device(value: Any) -> None:
-    from .render import resolve_device  # (render imports this module)
+    from .device import resolve_device
 
     resolve_device(value)
 

@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 from .errors import GramophoneError
+from .files import atomic_write, error_reason, file_sha256
 from .limits import MAX_SIDECAR_BYTES, parse_json, read_bounded
 
 if TYPE_CHECKING:
     from .models import Stats, TextureModel
-    from .preset_store import PresetStore
     from .render import RenderSettings
 
 FORMAT = "gramophone-render"
@@ -32,7 +30,7 @@ SUFFIX = ".json"
 
 
 @dataclass(frozen=True)
-class StyleSource:
+class StyleOrigin:
     """Where a render's style came from: a preset's name, or the style files analysed for it."""
 
     preset: Optional[str] = None
@@ -44,14 +42,6 @@ def sidecar_path(output: str | os.PathLike) -> Path:
     return Path(f"{os.fspath(output)}{SUFFIX}")
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def stats_sha256(style: "Stats") -> str:
     """The style statistics' hash, as a preset file records it (``stats_sha256``)."""
     from .preset_format import stats_digest
@@ -60,12 +50,12 @@ def stats_sha256(style: "Stats") -> str:
 
 
 def record(*, content: str | os.PathLike, output: str | os.PathLike, model: "TextureModel", style: "Stats",
-           source: Optional[StyleSource], settings: "RenderSettings", seconds: float,
+           source: Optional[StyleOrigin], settings: "RenderSettings", seconds: float,
            duration: float, sample_rate: int, channels: int) -> dict[str, Any]:
     """The sidecar's content for one finished render."""
     from .. import __version__
 
-    source = source or StyleSource()
+    source = source or StyleOrigin()
     return {
         "format": FORMAT, "format_version": FORMAT_VERSION, "gramophone": __version__,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -83,25 +73,19 @@ def record(*, content: str | os.PathLike, output: str | os.PathLike, model: "Tex
 
 def write(output: str | os.PathLike, data: dict[str, Any]) -> Path:
     """Write ``data`` as ``OUT.json`` beside ``output``, atomically (temporary file, then rename)."""
-    from .audio_io import make_shareable
-
     path = sidecar_path(output)
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-        make_shareable(tmp)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+
+    def dump(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=2)
             f.write("\n")
-        os.replace(tmp, path)
-    except BaseException as exc:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise GramophoneError(f"the render is written ({output}), but its sidecar {path.name} could not be: "
-                                  f"{exc.strerror or exc}", "write_failed") from exc
-        raise
-    return path
+
+    try:
+        return atomic_write(path, dump)
+    except GramophoneError as exc:  # disk_full too: the output is there, so it is not "nothing was written"
+        why = "the disk is full" if exc.code == "disk_full" else error_reason(exc.__cause__ or exc)
+        raise GramophoneError(f"the render is written ({output}), but its sidecar {path.name} could not be: "
+                              f"{why}", "write_failed") from exc
 
 
 def read(path: str | os.PathLike) -> dict[str, Any]:
@@ -150,47 +134,3 @@ def settings_from(data: dict[str, Any]) -> "RenderSettings":
         return RenderSettings(**values).validated()
     except TypeError as exc:
         raise GramophoneError(f"the sidecar's settings are not this Gramophone's: {exc}", "bad_sidecar") from exc
-
-
-def restore_style(data: dict[str, Any], store: "PresetStore",
-                  weights_path: str | os.PathLike | None = None) -> tuple["TextureModel", "Stats", StyleSource]:
-    """``(model, statistics, StyleSource)`` of the render a sidecar records, from the same preset or
-    the same style files; raises ``style_changed`` if they are not what they were then.
-
-    A sidecar without a preset name or files (e.g. from a server that does not pass them) is
-    matched to an installed preset by its statistics' hash."""
-    style, recorded = data["style"], data["style"].get("stats_sha256")
-    if style.get("preset"):
-        preset = store.load(style["preset"])
-        if recorded and stats_sha256(preset.stats) != recorded:
-            raise GramophoneError(f"preset '{preset.name}' has changed since that render (its statistics' sha256 "
-                                  f"is not {recorded[:12]}…)", "style_changed")
-        return preset.build_model(weights_path), preset.stats, StyleSource(preset=preset.name)
-    if style.get("files"):
-        from .models import get_model
-        from .pipeline import style_from_files
-
-        files = [f["path"] for f in style["files"]]
-        for f in style["files"]:
-            if not Path(f["path"]).is_file():
-                raise GramophoneError(f"style file of that render is gone: {f['path']}", "not_found")
-            if file_sha256(f["path"]) != f["sha256"]:
-                raise GramophoneError(f"style file has changed since that render: {f['path']}", "style_changed")
-        params = dict(data["model"].get("params", {}))
-        if weights_path is not None:
-            params["weights_path"] = weights_path
-        model = get_model(data["model"]["name"], **params)
-        return model, style_from_files(files, model), StyleSource(files=files)
-    from .preset_format import PresetError, read_metadata
-
-    for entry in store.entries():
-        if entry.shadowed or entry.model != data["model"].get("name"):
-            continue
-        try:
-            if read_metadata(entry.path)["stats_sha256"] == recorded:
-                preset = store.load(entry.name)
-                return preset.build_model(weights_path), preset.stats, StyleSource(preset=preset.name)
-        except PresetError:
-            continue
-    raise GramophoneError(f"no installed preset has the statistics that render used (sha256 "
-                          f"{str(recorded)[:12]}…)", "style_changed")

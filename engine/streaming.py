@@ -14,14 +14,14 @@ length, in four steps:
    matching off, at its offset in the file (an automated strength runs over the whole file);
    consecutive outputs are crossfaded (:func:`engine.render.join_chunks`, in the short-time spectrum).
    The joined output goes to a temporary float32 file beside the output.
-3. **Loudness.** As :func:`engine.audio.match_loudness` on one array: the gains come from
+3. **Loudness.** As :func:`engine.loudness.match_loudness` on one array: the gains come from
    passes over the temporary file that only sum squares; the look-ahead limiter runs block by
    block with enough context on both sides that each block comes out as in the whole file.
    A LUFS target (``settings.loudness``) then does what :func:`engine.loudness.normalise_lufs`
    does, each pass measuring the whole file's integrated loudness block by block
    (:class:`engine.loudness.LoudnessMeter`).
 4. **Write.** A last pass writes the output's temporary file block by block (format from the
-   extension, as :func:`engine.audio.write_audio` writes it); it is renamed over the output.
+   extension, as :func:`engine.audio_io.write_audio` writes it); it is renamed over the output.
 
 Every temporary file is removed on any error or cancel, so nothing partial is ever left under
 the output's name; a full disk is a ``disk_full`` :class:`GramophoneError`. The content file is
@@ -31,20 +31,19 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import errno
 import functools
 import math
 import os
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 import numpy as np
 
+from .audio_io import probe_audio
 from .automation import span
-from .audio import PEAK_CEILING, limit_peaks, make_shareable, probe_audio
-from .loudness import LoudnessMeter, limited_target, lufs_target
+from .files import PART, temporary_beside, write_errors
+from .loudness import PEAK_CEILING, LoudnessMeter, limit_peaks, limited_target, lufs_target
 from .errors import GramophoneError
 from .models import Stats, TextureModel
 from .progress import CancelToken, ProgressCallback, check_cancel
@@ -55,7 +54,7 @@ BLOCK_FRAMES = 1 << 18
 #: Context each side of a block for one limiter pass: its output at a sample depends on ±15 ms
 #: of input (3 x its 5 ms window); 50 ms leaves room should the window grow.
 LIMITER_CONTEXT_SECONDS = 0.05
-#: The passes :func:`engine.audio.match_loudness` makes at most (each limits once).
+#: The passes :func:`engine.loudness.match_loudness` makes at most (each limits once).
 LOUDNESS_PASSES = 4
 #: Shares of the progress bar: measuring, and matching loudness + writing; rendering is the rest.
 MEASURE_SHARE, FINISH_SHARE = 0.01, 0.03
@@ -219,7 +218,7 @@ def _glibc() -> Optional[ctypes.CDLL]:
 
 def _loudness(raw: "_RawFile", target: float, settings: RenderSettings, report: "_Monotone",
               cancel: Optional[CancelToken]) -> tuple[Callable[[np.ndarray], np.ndarray], int]:
-    """What :func:`engine.audio.match_loudness` does to the whole of ``raw``, as a function for
+    """What :func:`engine.loudness.match_loudness` does to the whole of ``raw``, as a function for
     its blocks and the context each block needs: the same gains (found by passes over ``raw``
     that only sum squares) and the same limiter, so the result equals it to float rounding."""
     level = raw.rms
@@ -351,15 +350,15 @@ class _Temporaries:
 
     def __init__(self, out: Path) -> None:
         self.out = out
-        self.output = _temporary(out, f".part{out.suffix.lower()}")
-        self.raw = _temporary(out, ".part.raw")
+        self.output = temporary_beside(out, f"{PART}{out.suffix.lower()}")
+        self.raw = temporary_beside(out, f"{PART}.raw")
         self._done = False
 
     def __enter__(self) -> "_Temporaries":
         return self
 
     def commit(self) -> None:
-        with _write_errors(self.out):
+        with write_errors(self.out):
             os.replace(self.output, self.out)
         self._done = True
 
@@ -369,36 +368,6 @@ class _Temporaries:
                 os.unlink(path)
 
 
-def _temporary(out: Path, suffix: str) -> Path:
-    with _write_errors(out):
-        fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=suffix, dir=out.parent)
-        os.close(fd)
-    return Path(name)
-
-
-@contextlib.contextmanager
-def _write_errors(out: Path) -> Iterator[None]:
-    """Turn a failed write into a :class:`GramophoneError`: ``disk_full`` or ``write_failed``."""
-    try:
-        yield
-    except GramophoneError:
-        raise
-    except (OSError, RuntimeError) as exc:  # soundfile and pedalboard raise RuntimeErrors without an errno
-        full = getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or _nearly_full(out.parent)
-        if full:
-            raise GramophoneError(f"could not write {out}: the disk is full", "disk_full") from exc
-        raise GramophoneError(f"could not write {out}: {_first_line(exc)}", "write_failed") from exc
-
-
-def _nearly_full(folder: Path) -> bool:
-    """Whether a write that failed without saying why ran out of space (under 1 MB is left)."""
-    try:
-        stat = os.statvfs(folder)
-        return stat.f_bavail * stat.f_frsize < 1 << 20
-    except OSError:
-        return False
-
-
 class _RawFile:
     """The joined render, float32 frames appended to a temporary file; read back in blocks."""
 
@@ -406,7 +375,7 @@ class _RawFile:
         self.path, self.channels, self.sample_rate, self.out = path, channels, sample_rate, out
         self.frames, self.peak, self._squares = 0, 0.0, 0.0
         self.fraction_read = 0.0
-        with _write_errors(out):
+        with write_errors(out):
             self._file = open(path, "wb")
 
     def __enter__(self) -> "_RawFile":
@@ -415,14 +384,14 @@ class _RawFile:
     def __exit__(self, kind: object, *exc: object) -> None:
         """Close the file; a failure to flush it counts only when nothing else failed first."""
         if kind is None:
-            with _write_errors(self.out):
+            with write_errors(self.out):
                 self._file.close()
         else:
             with contextlib.suppress(OSError):
                 self._file.close()
 
     def write(self, block: np.ndarray) -> None:
-        with _write_errors(self.out):
+        with write_errors(self.out):
             self._file.write(np.ascontiguousarray(block.T, dtype=np.float32).tobytes())
         self.frames += block.shape[1]
         self._squares += float(np.square(block, dtype=np.float64).sum())
@@ -462,14 +431,13 @@ def _output_writer(path: Path, out: Path, sample_rate: int, channels: int) -> It
 
 
 class _BlockWriter:
-    """Writes ``[channels, frames]`` blocks in the format :func:`engine.audio.write_audio` gives
+    """Writes ``[channels, frames]`` blocks in the format :func:`engine.audio_io.write_audio` gives
     the extension of ``out``: float32 WAV, 24-bit FLAC/AIFF (soundfile), ogg/mp3 (pedalboard)."""
 
     def __init__(self, path: Path, out: Path, sample_rate: int, channels: int) -> None:
         self.out = out
         ext = out.suffix.lower()
-        make_shareable(path)
-        with _write_errors(out):
+        with write_errors(out):
             if ext in (".wav", ".flac", ".aif", ".aiff"):
                 import soundfile as sf
 
@@ -485,11 +453,11 @@ class _BlockWriter:
                 self._write = self._file.write
 
     def write(self, block: np.ndarray) -> None:
-        with _write_errors(self.out):
+        with write_errors(self.out):
             self._write(np.ascontiguousarray(block, dtype=np.float32))
 
     def close(self) -> None:
-        with _write_errors(self.out):
+        with write_errors(self.out):
             self._file.close()
 
     def abandon(self) -> None:

@@ -1,18 +1,17 @@
-"""Shared fixtures: short built-in clips (no files needed) and a helper to write them."""
-from __future__ import annotations
+"""Shared fixtures: short built-in clips (no files needed), the kernel model, and servers to talk to.
 
-from pathlib import Path
+Plain helpers that tests import by name live in ``helpers.py`` (a conftest is not a module to import)."""
+from __future__ import annotations
 
 import numpy as np
 import pytest
-import soundfile as sf
 import torch
 
 from gramophone.engine import synth
 from gramophone.engine.models import get_model
 from gramophone.engine.render import analyse_style
 
-SR = 22_050
+from helpers import SR, write_wav
 
 torch.set_num_threads(2)
 
@@ -37,11 +36,6 @@ def rain_stats(rain, kernel_model):
     return analyse_style([(rain, SR)], kernel_model)
 
 
-def write_wav(path: Path, data: np.ndarray, sr: int = SR, subtype: str = "FLOAT") -> Path:
-    sf.write(str(path), np.asarray(data).T, sr, subtype=subtype)
-    return path
-
-
 @pytest.fixture
 def wav(tmp_path):
     """``wav(name, data, sr)`` writes a float WAV under tmp_path and returns its path."""
@@ -57,24 +51,6 @@ def served(tmp_path, melody):
     server = ServerProcess(tmp_path)
     yield server
     server.stop()
-
-
-def serve_in_thread(tmp_path: Path, **options):
-    """An in-process `GramophoneServer` allowed to use ``tmp_path/work``, serving on a thread;
-    a generator for a module's ``server`` fixture (the ``client`` and ``work`` fixtures use it)."""
-    import threading
-
-    from gramophone.bridge.server import GramophoneServer
-    from gramophone.engine.preset_store import PresetStore, default_shipped_dir
-
-    (tmp_path / "work").mkdir()
-    srv = GramophoneServer("127.0.0.1", 0, None, [tmp_path / "work"],
-                           PresetStore(tmp_path / "user", default_shipped_dir()), "cpu", **options)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    thread.join(15)
 
 
 @pytest.fixture

@@ -21,14 +21,14 @@ from gramophone.bridge import addresses as A
 from gramophone.bridge import manifest
 from gramophone.bridge.cli import main
 from gramophone.engine import RenderSettings, analyse_style, render, sidecar, streaming, synth
-from gramophone.engine.audio import read_audio
+from gramophone.engine.audio_io import read_audio
 from gramophone.engine.automation import MAX_POINTS, Envelope
 from gramophone.engine.errors import GramophoneError
 from gramophone.engine.pipeline import render_file
 from gramophone.engine.settings import BY_NAME
 from gramophone.engine.strength import morph, morph_fft_size
 
-from conftest import SR, write_wav
+from helpers import SR, write_wav
 
 STRENGTH = BY_NAME["strength"]
 

@@ -12,7 +12,7 @@ from gramophone.engine.audio_io import read_audio
 from gramophone.engine.errors import GramophoneError
 from gramophone.engine.pipeline import render_file, style_from_files
 
-from conftest import SR, write_wav
+from helpers import SR, write_wav
 
 QUICK = RenderSettings(iterations=3)
 

@@ -9,7 +9,7 @@ import numpy as np
 from gramophone.bridge.cli import main
 from gramophone.engine.audio_io import read_audio
 
-from conftest import write_wav
+from helpers import write_wav
 
 
 def test_render_writes_output_and_prints_its_path(tmp_path, melody, rain, capsys):

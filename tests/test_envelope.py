@@ -8,7 +8,7 @@ from gramophone.engine.envelope import (CONTOUR_FLOOR_DB, MAX_CONTOUR_DB, band_w
 from gramophone.engine.metrics import content_kept, style_gain
 from gramophone.engine.spectral import StftConfig, stft
 
-from conftest import SR
+from helpers import SR
 
 CFG = StftConfig(SR, 2048, 512)
 

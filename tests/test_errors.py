@@ -22,7 +22,7 @@ from gramophone.bridge.osc_client import Client, free_port
 from gramophone.engine import RenderSettings, analyse_style, get_model
 from gramophone.engine.errors import BY_CODE, ERRORS, GramophoneError, markdown
 
-from conftest import SR, write_wav
+from helpers import SR, write_wav
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE_DIRS = ("engine", "bridge", "gramophone")
@@ -192,11 +192,12 @@ def _preset_file_codes(folder: Path) -> dict[str, str]:
 
 def test_each_code_is_triggered(server, folder, tmp_path, capsys, kernel_model, monkeypatch):
     from gramophone.engine import sidecar
+    from gramophone.engine.recorded_style import restore_style
     from gramophone.engine.audio_io import check_clip, check_output_path, read_audio, write_audio
     from gramophone.engine.pipeline import style_from_files
     from gramophone.engine.preset_format import check_name
     from gramophone.engine.preset_store import PresetStore
-    from gramophone.engine.render import resolve_device
+    from gramophone.engine.device import resolve_device
 
     codes = _server_codes(server, folder)
     codes.update(_preset_file_codes(tmp_path))
@@ -239,7 +240,7 @@ def test_each_code_is_triggered(server, folder, tmp_path, capsys, kernel_model, 
     store.save(preset)
     codes["exists"] = raised(store.save, preset)
     record = {"style": {"preset": "rain", "stats_sha256": "0" * 64}, "model": {"name": "kernel"}}
-    codes["style_changed"] = raised(sidecar.restore_style, record, store)
+    codes["style_changed"] = raised(restore_style, record, store)
 
     if not __import__("torch").cuda.is_available():
         codes["no_device"] = raised(resolve_device, "cuda")

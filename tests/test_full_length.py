@@ -17,7 +17,7 @@ import pytest
 
 from gramophone.engine import RenderSettings, analyse_style, render, synth
 
-from conftest import SR
+from helpers import SR
 
 SECONDS = 12.0
 #: the first and last 50 ms, as issue #21 judges the ends

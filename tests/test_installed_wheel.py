@@ -24,7 +24,9 @@ import pytest
 
 from gramophone.bridge.osc_client import Client, free_port
 
-from conftest import write_wav
+from helpers import write_wav
+
+pytestmark = pytest.mark.external  # builds the wheel and the sdist, and installs the wheel in a venv
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = {"rain", "fire", "stream", "wind", "drone", "percussion", "plucks", "vinyl"}

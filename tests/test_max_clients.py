@@ -24,7 +24,7 @@ import pytest
 from pythonosc.osc_message import OscMessage
 
 import maxsim
-from conftest import SR, write_wav
+from helpers import SR, write_wav
 from gramophone import __version__
 from gramophone.bridge import addresses as A
 from gramophone.bridge.osc_client import encode, free_port

@@ -13,7 +13,7 @@ from gramophone.engine.memory_budget import check_budget, parse_size
 from gramophone.engine.errors import GramophoneError
 from gramophone.engine.preset_store import PresetStore, default_shipped_dir
 
-from conftest import serve_in_thread
+from helpers import serve_in_thread
 
 
 @pytest.mark.parametrize("seconds, channels, rate, iterations",

@@ -9,7 +9,7 @@ from gramophone.engine import RenderSettings, render
 from gramophone.engine.metrics import f0_kept, pitch_kept
 from gramophone.engine.partials import keep_partials, partial_peaks
 
-from conftest import SR
+from helpers import SR
 
 
 def tone(f0: float, seconds: float = 2.0, rate: int = SR) -> np.ndarray:

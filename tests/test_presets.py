@@ -18,7 +18,7 @@ from gramophone.engine.pipeline import style_from_files
 from gramophone.engine.preset_format import PresetError
 from gramophone.engine.render import to_analysis_rate
 
-from conftest import SR, write_wav
+from helpers import SR, write_wav
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from gramophone.engine.errors import GramophoneError
 from gramophone.engine.models.soundnet import SoundNet8
 from gramophone.engine.models.vgg19 import BLOCK_OUTPUTS, _Features
 
-from conftest import write_wav
+from helpers import write_wav
 
 SR = 22_050
 SMALL_VGG = {"n_fft": 256, "hop": 128}

@@ -24,7 +24,7 @@ def test_import_gramophone_does_not_load_torch():
 
 
 def test_the_top_level_api_renders(melody, kernel_model, rain_stats):
-    from conftest import SR
+    from helpers import SR
 
     out = gramophone.render(melody, SR, gramophone.get_model("kernel"), rain_stats,
                             gramophone.RenderSettings(iterations=2, strength=0.5))

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import write_wav
+from helpers import write_wav
 from gramophone.bridge import addresses as A
 from gramophone.bridge.osc_client import free_port
-from gramophone.engine.audio import read_audio
+from gramophone.engine.audio_io import read_audio
 
 ROOT = Path(__file__).resolve().parents[1]
 PD_DIR = ROOT / "max_patches" / "pd"
@@ -143,6 +143,7 @@ def readme_pd_section() -> str:
     return text[text.index("## Pure Data"):text.index("## Troubleshooting")]
 
 
+@pytest.mark.external
 @needs_pd
 def test_readme_steps_render_an_array(served, tmp_path, melody):
     """The README's five steps as a patch: [table src] [table dst], a file read into src with
@@ -191,6 +192,7 @@ def test_readme_steps_render_an_array(served, tmp_path, melody):
         pd.stop()
 
 
+@pytest.mark.external
 @needs_pd
 def test_help_patch_renders_and_reports_errors(served, tmp_path, melody):
     """The help patch's own boxes, clicked in the order of its numbered steps, then the user

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.external  # starts a local Ray cluster
+
 ray = pytest.importorskip("ray", reason="Ray is an optional extra (pip install gramophone[ray]; "
                                         "scripts/bootstrap.sh installs it)")
 
@@ -18,10 +20,10 @@ from gramophone.bridge.batch import StyleChoice
 from gramophone.bridge.ray_backend import RayBackend
 from gramophone.bridge.workers import LocalWorkers
 from gramophone.engine import RenderSettings, synth
-from gramophone.engine.audio import read_audio
+from gramophone.engine.audio_io import read_audio
 from gramophone.engine.preset_store import PresetStore, default_shipped_dir
 
-from conftest import SR, write_wav
+from helpers import SR, write_wav
 
 ROOT = Path(__file__).resolve().parents[1]
 

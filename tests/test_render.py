@@ -10,10 +10,10 @@ from gramophone.engine import CancelToken, RenderCancelled, RenderSettings, rend
 from gramophone.engine.errors import GramophoneError
 from gramophone.engine.loudness import PEAK_CEILING
 from gramophone.engine.metrics import content_preservation, style_distance
-from gramophone.engine.audio import resample
+from gramophone.engine.resampling import resample
 from gramophone.engine.render import analyse_style, to_analysis_rate
 
-from conftest import SR
+from helpers import SR
 
 FAST = RenderSettings(iterations=8, domain="waveform")
 

@@ -14,7 +14,7 @@ from gramophone.bridge.server import GramophoneServer
 from gramophone.engine.audio_io import read_audio
 from gramophone.engine.preset_store import PresetStore, default_shipped_dir
 
-from conftest import SR, serve_in_thread, write_wav
+from helpers import SR, serve_in_thread, write_wav
 from gramophone.bridge.osc_client import Client, encode
 
 

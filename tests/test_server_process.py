@@ -16,6 +16,7 @@ from gramophone.bridge.osc_client import free_port
 from serverprocess import ROOT
 
 
+@pytest.mark.external
 @pytest.mark.skipif(shutil.which("oscsend") is None or shutil.which("oscdump") is None,
                     reason="liblo-tools (oscsend/oscdump) not installed; .ci/run installs it")
 def test_round_trip_with_liblo_oscsend_and_oscdump(served, tmp_path):

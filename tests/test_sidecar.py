@@ -17,7 +17,7 @@ from gramophone.engine.pipeline import render_file
 from gramophone.engine.preset_store import PresetStore
 from gramophone.engine.sidecar import stats_sha256
 
-from conftest import SR, write_wav
+from helpers import SR, write_wav
 
 
 def sha256(path) -> str:

@@ -16,12 +16,13 @@ import torch
 
 from gramophone.engine import CancelToken, RenderCancelled, RenderSettings, analyse_style, render, synth
 from gramophone.engine import streaming
-from gramophone.engine.audio import PEAK_CEILING, match_loudness, read_audio, rms, write_audio
+from gramophone.engine.audio_io import read_audio, write_audio
+from gramophone.engine.loudness import PEAK_CEILING, match_loudness, rms
 from gramophone.engine.errors import GramophoneError
 from gramophone.engine.pipeline import render_file
 from gramophone.engine.progress import check_cancel
 
-from conftest import SR, write_wav
+from helpers import SR, write_wav
 
 CHUNKED = RenderSettings(iterations=2, chunk_seconds=1.0, crossfade_seconds=0.2)
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import write_wav
+from helpers import write_wav
 from gramophone.bridge.osc_client import free_port
-from gramophone.engine.audio import read_audio
+from gramophone.engine.audio_io import read_audio
 
 ROOT = Path(__file__).resolve().parents[1]
 QUARK = ROOT / "max_patches" / "supercollider" / "Gramophone"
@@ -181,6 +181,7 @@ def test_quark_file_names_the_package_version():
     assert f'version: "{__version__}"' in quark and 'schelp: "Gramophone"' in quark
 
 
+@pytest.mark.external
 @needs_sc
 def test_supercollider_class_renders_a_buffer_as_documented(served, tmp_path, melody, jack):
     home = tmp_path / "home"

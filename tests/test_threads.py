@@ -9,7 +9,7 @@ from gramophone.bridge import cli, threads
 from gramophone.bridge.render_task import RenderTask, StyleSource
 from gramophone.engine import GramophoneError, RenderSettings
 
-from conftest import write_wav
+from helpers import write_wav
 
 
 @pytest.mark.parametrize("other_busy, expected", [

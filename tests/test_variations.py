@@ -16,14 +16,14 @@ from gramophone.bridge import batch
 from gramophone.bridge.batch import StyleChoice
 from gramophone.bridge.cli import main
 from gramophone.engine import RenderSettings, analyse_style, render, sidecar, synth
-from gramophone.engine.audio import read_audio
+from gramophone.engine.audio_io import read_audio
 from gramophone.engine.automation import Envelope
 from gramophone.engine.errors import GramophoneError
 from gramophone.engine.models import get_model
 from gramophone.engine.preset_store import PresetStore
 from gramophone.engine.takes import MAX_VARIATIONS, take_path, take_settings
 
-from conftest import SR, serve_in_thread, write_wav
+from helpers import SR, serve_in_thread, write_wav
 
 
 @pytest.fixture(autouse=True)

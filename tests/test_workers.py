@@ -11,7 +11,7 @@ import torch
 
 from gramophone.engine.preset_format import Preset, save
 
-from conftest import serve_in_thread
+from helpers import serve_in_thread
 
 
 @pytest.fixture

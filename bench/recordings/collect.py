@@ -18,15 +18,16 @@ leaves the system untouched and keeps the cache small (about 30 MB).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from gramophone.engine.errors import GramophoneError
+from gramophone.engine.files import atomic_write, file_sha256
 
 MANIFEST = Path(__file__).with_name("manifest.json")
 DEFAULT_DEST = Path(__file__).resolve().parents[1] / "out" / "recordings"
@@ -64,14 +65,6 @@ def clips_of(manifest: dict) -> list[Clip]:
     return clips
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def unpacked_root(cache: Path, package: str) -> Path:
     """Where ``--install`` unpacks a package's .deb."""
     return cache / package
@@ -85,7 +78,7 @@ def candidates(clip: Clip, cache: Path) -> list[Path]:
 
 def matching_source(clip: Clip, cache: Path) -> Path | None:
     """The first candidate whose sha256 is the manifest's (an installed other version does not count)."""
-    return next((place for place in candidates(clip, cache) if sha256_of(place) == clip.sha256), None)
+    return next((place for place in candidates(clip, cache) if file_sha256(place) == clip.sha256), None)
 
 
 def fetch_package(package: str, version: str, members: list[str], cache: Path) -> None:
@@ -114,29 +107,22 @@ def fetch_package(package: str, version: str, members: list[str], cache: Path) -
 def copy_verified(source: Path, clip: Clip, dest: Path) -> None:
     """Copy ``source`` to ``dest/<id>.<ext>`` atomically; the copy's sha256 must be the manifest's."""
     target = dest / clip.file_name
-    if target.is_file() and sha256_of(target) == clip.sha256:
+    if target.is_file() and file_sha256(target) == clip.sha256:
         return
-    fd, tmp = tempfile.mkstemp(dir=dest, prefix=f".{clip.id}.", suffix=".part")
-    os.close(fd)
-    try:
+
+    def copy_checked(tmp: Path) -> None:
         shutil.copyfile(source, tmp)
-        actual = sha256_of(Path(tmp))
+        actual = file_sha256(tmp)
         if actual != clip.sha256:
             raise RuntimeError(f"{clip.id}: copy of {source} has sha256 {actual}, manifest says {clip.sha256}")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    atomic_write(target, copy_checked)
 
 
 def write_manifest_copy(manifest: dict, dest: Path) -> None:
     """Put the manifest beside the copies (atomically), so readers of ``dest`` need nothing else."""
-    fd, tmp = tempfile.mkstemp(dir=dest, prefix=".manifest.", suffix=".part")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(manifest, handle, indent=1, ensure_ascii=False)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, dest / "manifest.json")
+    atomic_write(dest / "manifest.json", lambda tmp: tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False),
+                                                                    encoding="utf-8"))
 
 
 def collect(dest: Path, install: bool, manifest: dict) -> list[str]:
@@ -162,7 +148,7 @@ def collect(dest: Path, install: bool, manifest: dict) -> list[str]:
             found = candidates(clip, cache)
             if found:
                 problems.append(
-                    f"{clip.id}: {found[0]} has sha256 {sha256_of(found[0])}, manifest says {clip.sha256} "
+                    f"{clip.id}: {found[0]} has sha256 {file_sha256(found[0])}, manifest says {clip.sha256} "
                     f"(package {clip.package} is not version {clip.version}; --install fetches that version)"
                 )
             else:
@@ -171,7 +157,7 @@ def collect(dest: Path, install: bool, manifest: dict) -> list[str]:
         try:
             copy_verified(source, clip, dest)
             print(f"ok  {clip.file_name:32s} <- debian:{clip.package} {clip.path}")
-        except RuntimeError as error:
+        except GramophoneError as error:  # a bad copy, or the disk
             problems.append(str(error))
     write_manifest_copy(manifest, dest)
     return problems

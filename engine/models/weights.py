@@ -12,7 +12,6 @@ the file itself, so the file's size bounds it.)
 """
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import zipfile
@@ -22,6 +21,7 @@ import numpy as np
 import torch
 
 from ..errors import GramophoneError
+from ..files import file_sha256
 from ..limits import (MAX_COMPRESSION_RATIO, MAX_WEIGHTS_BYTES, MAX_WEIGHTS_ENTRIES, RATIO_CHECK_FROM_BYTES,
                       read_npy_header, zip_directory)
 
@@ -76,14 +76,6 @@ def _check_zip(p: Path, directory: tuple[int, int]) -> None:
                                               "bad_weights")
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    """The SHA-256 of a weights file (checked first: a file over the bounds is not hashed)."""
-    path = check_weights_file(path)
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
@@ -147,7 +139,7 @@ class PretrainedMixin:
     def _init_weights(self, network: torch.nn.Module, weights_path: str | os.PathLike | None) -> None:
         name, recorded = self.name, self.params.get("weights")  # type: ignore[attr-defined]
         if weights_path is not None:
-            digest = file_sha256(weights_path)
+            digest = file_sha256(check_weights_file(weights_path))  # checked first: bounded
             if recorded not in (None, "random", digest):
                 raise GramophoneError(f"these {name} statistics were made with another weights file "
                                       f"(sha256 {recorded[:12]}…); pass that file", "weights_mismatch")
