@@ -349,6 +349,7 @@ def _render(content: str, styles: Optional[Sequence[str]], output: Optional[str]
         _check_memory(args, content, settings, style_files=styles or [], model=args.model)
         model = _model(args.model or engine.DEFAULT_MODEL, args)
         style, source = style_from_files(styles or [], model), sidecar.StyleOrigin(files=list(styles or []))
+    assert output is not None  # checked above: only --like has a default, set with the record
     cancel = CancelToken()
     thread_policy.apply(threads)
     try:

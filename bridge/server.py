@@ -238,8 +238,9 @@ class GramophoneServer:
             try:
                 outcome = receive.recv()
             except EOFError:
+                process.join(5)
                 outcome = ("worker_died", f"the preset analysis process stopped unexpectedly "
-                                          f"(exit status {process.join(5) or process.exitcode})")
+                                          f"(exit status {process.exitcode})")
             process.join(5)
         finally:
             receive.close()

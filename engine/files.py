@@ -54,7 +54,7 @@ def temporary_beside(target: str | os.PathLike, suffix: str = PART) -> Path:
     return Path(name)
 
 
-def atomic_write(target: str | os.PathLike, write: Callable[[Path], None], suffix: str = PART) -> Path:
+def atomic_write(target: str | os.PathLike, write: Callable[[Path], object], suffix: str = PART) -> Path:
     """Call ``write(temporary_path)`` and rename the temporary file over ``target``; returns ``target``.
 
     ``suffix`` ends the temporary file's name (an encoder that picks the format from the extension

@@ -11,7 +11,7 @@ import json
 import os
 import struct
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Optional
+from typing import IO, Any, BinaryIO, Callable, Optional
 
 import numpy as np
 
@@ -126,7 +126,7 @@ def zip_directory(f: BinaryIO) -> Optional[tuple[int, int]]:
     return entries, directory
 
 
-def read_npy_header(stream: BinaryIO) -> tuple[tuple[int, ...], bool, np.dtype]:
+def read_npy_header(stream: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype]:
     """``(shape, fortran_order, dtype)`` from an ``.npy`` stream, reading the header alone (at
     most :data:`MAX_NPY_HEADER_BYTES`); raises ``ValueError`` on anything else."""
     version = np.lib.format.read_magic(stream)

@@ -21,7 +21,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Sequence
+from typing import Any, BinaryIO, Sequence, cast
 
 import numpy as np
 import torch
@@ -216,7 +216,7 @@ def _read_array(z: zipfile.ZipFile, key: str, spec: Any, limit: int, path: str |
             if z.getinfo(f"{key}.npy").file_size != stream.tell() + nbytes:
                 raise PresetError(f"{corrupt} holds another amount of data than its header declares")
             data = bytearray(nbytes)
-            if stream.readinto(data) != nbytes:
+            if cast(io.BufferedIOBase, stream).readinto(data) != nbytes:  # a zip member reads into a buffer
                 raise PresetError(f"{corrupt} is truncated")
     except PresetError:
         raise

@@ -132,7 +132,7 @@ def to_analysis_rate(clip: np.ndarray, sample_rate: int, model: TextureModel) ->
 
 def analyse_style(clips: list[tuple[np.ndarray, int]], model: TextureModel) -> Stats:
     """Pooled statistics of one or more style clips (every channel of every clip)."""
-    segments = []
+    segments: list[torch.Tensor] = []
     for i, (clip, sr) in enumerate(clips):
         check_clip(clip, sr, f"style clip {i + 1}")
         x = to_analysis_rate(clip, sr, model)
@@ -218,6 +218,8 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
 
     In the waveform domain the loss scores what the delivered file will hold: the content plus
     the change as ``response`` (the resampling round trip's impulse response) leaves it."""
+    iterations = settings.iterations
+    assert iterations is not None, "render() sets the model's iterations before any chunk"
     cfg = model.stft
     length = x0.shape[1]
     # At least one patch / analysis window; in the spectrogram domain also one window past the
@@ -242,7 +244,8 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
     ceiling = None  # spectrogram domain: the most each bin may reach (see overshoot)
     if settings.domain == "waveform":
         per_channel = [model.preconditioner(t, padded) for t in targets]
-        gains = None if per_channel[0] is None else torch.stack(per_channel)
+        present = [g for g in per_channel if g is not None]
+        gains = torch.stack(present) if present and len(present) == len(per_channel) else None
         start = _precondition(_seeded_start(x0p, settings.seed, gen), gains, inverse=True)
         round_trip = _response_spectrum(response, padded)
 
@@ -274,23 +277,24 @@ def _render_chunk(x0: torch.Tensor, model: TextureModel, style: Stats, settings:
             if ceiling is not None:
                 loss = loss + CEILING_WEIGHT * overshoot(p[0], ceiling[c])
             loss.backward()
+            assert p.grad is not None
             grad[c:c + 1] = p.grad
             total += loss.item()
         return total / len(targets), grad
 
     def step(i: int, loss: float, param: torch.Tensor) -> bool:
-        progress((i + 1) / settings.iterations, loss)
+        progress((i + 1) / iterations, loss)
         check_cancel(cancel)
-        if (i + 1) % CONVERGENCE_CHECK_EVERY or i + 1 == settings.iterations:
+        if (i + 1) % CONVERGENCE_CHECK_EVERY or i + 1 == iterations:
             return False
         with torch.no_grad():
             return all(model.converged(features(param[c:c + 1], c)[0], t) for c, t in enumerate(targets))
 
     if settings.optimiser == "lbfgs":
-        param = lbfgs(objective, start, settings.iterations, step)
+        param = lbfgs(objective, start, iterations, step)
     else:
         lr = settings.learning_rate or DEFAULT_ADAM_RATE[settings.domain]
-        param = adam(objective, start, settings.iterations, lr, step)
+        param = adam(objective, start, iterations, lr, step)
 
     with torch.no_grad():
         content_spec = stft(x0p, cfg)

@@ -149,8 +149,9 @@ class PretrainedMixin:
             with torch.random.fork_rng():
                 torch.manual_seed(int(self.params["seed"]))  # type: ignore[attr-defined]
                 for m in network.modules():
-                    if hasattr(m, "reset_parameters"):
-                        m.reset_parameters()
+                    reset = getattr(m, "reset_parameters", None)
+                    if callable(reset):
+                        reset()
         elif recorded is None:
             raise GramophoneError(f"model '{name}' needs pretrained weights: give --weights PATH (a state dict "
                                   f"file), or --random-weights for random ones (not the paper's model)",
