@@ -16,6 +16,20 @@ from gramophone.bridge.osc_client import free_port
 from serverprocess import ROOT
 
 
+def dumped_until_done(dump: subprocess.Popen, seconds: float) -> str:
+    """What ``oscdump`` printed ("TIMETAG /address types args" a line) up to the job's done or error."""
+    lines = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not select.select([dump.stdout], [], [], 1.0)[0]:
+            continue  # a quiet second (progress comes less often on a loaded machine): wait on
+        line = dump.stdout.readline()
+        lines.append(line)
+        if not line or "/gramophone/done" in line or "/gramophone/error" in line:
+            break
+    return "".join(lines)
+
+
 @pytest.mark.external
 @pytest.mark.skipif(shutil.which("oscsend") is None or shutil.which("oscdump") is None,
                     reason="liblo-tools (oscsend/oscdump) not installed; .ci/run installs it")
@@ -28,14 +42,7 @@ def test_round_trip_with_liblo_oscsend_and_oscdump(served, tmp_path):
         out = tmp_path / "liblo out.wav"  # a space in the path, as hosts produce
         subprocess.run(["oscsend", "localhost", str(served.port), "/gramophone/render", "sssssi", "liblo",
                         str(tmp_path / "clip.wav"), "rain", str(out), "iterations", "3"], check=True)
-        lines = []  # oscdump prints "TIMETAG /address types args"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and select.select([dump.stdout], [], [], 1.0)[0]:
-            line = dump.stdout.readline()
-            lines.append(line)
-            if "/gramophone/done" in line or "/gramophone/error" in line:
-                break
-        text = "".join(lines)
+        text = dumped_until_done(dump, 60)
         assert '/gramophone/queued si "liblo" 0' in text, text
         assert "/gramophone/progress" in text
         assert f'/gramophone/done ssf "liblo" "{out}"' in text, text
@@ -45,6 +52,7 @@ def test_round_trip_with_liblo_oscsend_and_oscdump(served, tmp_path):
         dump.wait()
 
 
+@pytest.mark.external
 @pytest.mark.skipif(shutil.which("oscsend") is None or shutil.which("oscdump") is None,
                     reason="liblo-tools (oscsend/oscdump) not installed; .ci/run installs it")
 def test_readme_oscsend_envelope_and_variations(served, tmp_path):
@@ -62,14 +70,7 @@ def test_readme_oscsend_envelope_and_variations(served, tmp_path):
         time.sleep(0.3)
         subprocess.run(["oscsend", "localhost", str(served.port), "/gramophone/reply", "i", str(dump_port)], check=True)
         subprocess.run(words, check=True)
-        lines = []
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and select.select([dump.stdout], [], [], 1.0)[0]:
-            line = dump.stdout.readline()
-            lines.append(line)
-            if "/gramophone/done" in line or "/gramophone/error" in line:
-                break
-        text = "".join(lines)
+        text = dumped_until_done(dump, 180)
         takes = [tmp_path / f"swell-v{k}.wav" for k in (1, 2)]
         assert f'/gramophone/take siis "job2" 1 2 "{takes[0]}"' in text, text
         assert f'/gramophone/take siis "job2" 2 2 "{takes[1]}"' in text, text
