@@ -17,17 +17,24 @@ from serverprocess import ROOT
 
 
 def dumped_until_done(dump: subprocess.Popen, seconds: float) -> str:
-    """What ``oscdump`` printed ("TIMETAG /address types args" a line) up to the job's done or error."""
-    lines = []
+    """What ``oscdump`` printed ("TIMETAG /address types args" a line) up to the job's done or error.
+
+    Read from the pipe's descriptor, not through Python's buffered reader: ``select`` sees only the
+    descriptor, so lines a ``readline`` had already buffered (a take, then done, arriving together)
+    would wait unseen."""
+    text, fd = "", dump.stdout.fileno()
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not select.select([dump.stdout], [], [], 1.0)[0]:
-            continue  # a quiet second (progress comes less often on a loaded machine): wait on
-        line = dump.stdout.readline()
-        lines.append(line)
-        if not line or "/gramophone/done" in line or "/gramophone/error" in line:
-            break
-    return "".join(lines)
+    def finished() -> bool:  # a whole line (its path printed too) saying done or error
+        return any("/gramophone/done" in line or "/gramophone/error" in line for line in text.splitlines()[:-1]
+                   + ([text.splitlines()[-1]] if text.endswith("\n") else []))
+
+    while time.monotonic() < deadline and not finished():
+        if select.select([fd], [], [], 1.0)[0]:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            text += chunk.decode()
+    return text
 
 
 @pytest.mark.external
