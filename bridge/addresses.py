@@ -1,4 +1,4 @@
-"""The OSC address space: one table that the server, the README and the host-client tests use.
+"""The OSC address space: one table that the server, docs/osc.md and the host-client tests use.
 
 Each :class:`Address` names its arguments with OSC type tags (``i`` int32, ``f`` float32,
 ``s`` string; ``x`` = an id that may be ``i`` or ``s``; ``[f]`` an OSC array of numbers;
@@ -201,7 +201,7 @@ def render_settings(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def markdown() -> str:
-    """The address table as Markdown, for the README (a test keeps the README in step)."""
+    """The address table as Markdown, for docs/osc.md (a test keeps it in step)."""
     def args(a: Sequence[Arg]) -> str:
         return " ".join(f"[{x.name}:{x.type}]" if x.optional else f"{x.name}:{x.type}" for x in a)
 

@@ -2,8 +2,8 @@
 
 Every problem a user can fix is a :class:`GramophoneError` with a ``code`` from :data:`ERRORS`:
 the command line prints its message, the OSC server sends ``/gramophone/error id code message``.
-Each entry says when the code happens and what the user does next; the README's error table is
-generated from it (``gramophone errors`` prints it), and a test checks that every code
+Each entry says when the code happens and what the user does next; the error table in docs/errors.md
+is generated from it (``gramophone errors`` prints it), and a test checks that every code
 the source raises or sends is in it.
 """
 from __future__ import annotations
@@ -131,7 +131,7 @@ class RenderCancelled(Exception):
 
 
 def markdown() -> str:
-    """The error table as Markdown, for the README (a test keeps the README in step)."""
+    """The error table as Markdown, for docs/errors.md (a test keeps it in step)."""
     lines = ["| code | when | what to do |", "|---|---|---|"]
     lines += [f"| `{e.code}` | {e.when} | {e.next} |" for e in ERRORS]
     return "\n".join(lines)

@@ -3,13 +3,13 @@ the front ends it is exposed in.
 
 :class:`~engine.render.RenderSettings` takes its defaults and its validation from :data:`SETTINGS`;
 the bridge makes from it the command line's options (``render``, ``demo``, ``batch``), the OSC
-render options, the batch manifest's columns, and the README's settings table
+render options, the batch manifest's columns, and the settings table in docs/settings.md
 (:func:`markdown`); every setting is recorded in the render's sidecar. ``tests/test_settings.py``
 checks each front end against the table, so a setting cannot be exposed in one and silently left
 out of another: where a setting is left out, :attr:`Setting.hidden` says why.
 
 Adding a setting is one entry here (and the RenderSettings field the render reads), then
-regenerating the README's table (``gramophone settings`` prints it).
+regenerating the table in docs/settings.md (``gramophone settings`` prints it).
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class Setting:
     #: float, int, str or bool
     type: type
     default: Any
-    #: one line, for ``--help``, the OSC docs and the README
+    #: one line, for ``--help``, the OSC docs and docs/settings.md
     help: str
     choices: tuple[str, ...] = ()
     #: inclusive (low, high) for numbers
@@ -223,7 +223,7 @@ def default(name: str) -> Any:
 
 
 def markdown() -> str:
-    """The settings table as Markdown, for the README (a test keeps the README in step)."""
+    """The settings table as Markdown, for docs/settings.md (a test keeps it in step)."""
     def where(s: Setting, front_end: str, text: str) -> str:
         return text if s.exposed_in(front_end) else "–"
 

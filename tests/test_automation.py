@@ -8,6 +8,7 @@ that go 0 -> 1 -> 0 with no seam or level step at breakpoints or chunk joins, an
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from dataclasses import replace
@@ -299,7 +300,11 @@ def test_the_readme_command_runs_as_shown(tmp_path):
     """The README's example, as a user types it (in a process of its own; the clip is the built-in melody)."""
     write_wav(tmp_path / "guitar.wav", synth.plucked_melody(SR, 3.0))
     gramophone = Path(sys.executable).with_name("gramophone")
-    done = subprocess.run([str(gramophone), "render", "guitar.wav", "--preset", "rain", "--strength", "0:0, 4:1, 8:0.3",
-                           "-o", "guitar-rain-swell.wav"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    line = next(x for x in readme.splitlines() if x.startswith(".venv/bin/gramophone render") and "--strength \"0:" in x)
+    words = shlex.split(line, comments=True)
+    assert words[1:] == ["render", "guitar.wav", "--preset", "rain", "--strength", "0:0, 4:1, 8:0.3",
+                         "-o", "guitar-rain-swell.wav"], line
+    done = subprocess.run([str(gramophone), *words[1:]], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "guitar-rain-swell.wav.json").read_text())["strength"] == "0:0, 4:1, 8:0.3"

@@ -99,6 +99,7 @@ def test_sdist_has_presets_clients_and_tests(source, tmp_path):
     assert {Path(n).stem for n in names if n.startswith("presets/") and n.endswith(".gpreset")} == SHIPPED
     assert "max_patches/Gramophone.amxd" in names and "max_patches/pd/gramophone.pd" in names
     assert "tests/test_installed_wheel.py" in names and "pyproject.toml" in names
+    assert {"docs/osc.md", "docs/errors.md", "docs/settings.md"} <= set(names)  # the tests check them
 
 
 def test_installed_package_comes_from_the_wheel(run, venv):

@@ -62,11 +62,11 @@ def test_round_trip_with_liblo_oscsend_and_oscdump(served, tmp_path):
 @pytest.mark.external
 @pytest.mark.skipif(shutil.which("oscsend") is None or shutil.which("oscdump") is None,
                     reason="liblo-tools (oscsend/oscdump) not installed; .ci/run installs it")
-def test_readme_oscsend_envelope_and_variations(served, tmp_path):
-    """The README's second oscsend line as shown (its /tmp paths made this test's): a strength
+def test_docs_oscsend_envelope_and_variations(served, tmp_path):
+    """docs/osc.md's second oscsend line as shown (its /tmp paths made this test's): a strength
     envelope as a string and two takes, each announced with /gramophone/take before done."""
-    readme = (ROOT / "README.md").read_text()
-    line = next(x for x in readme.splitlines() if x.startswith("oscsend") and "variations" in x)
+    doc = (ROOT / "docs" / "osc.md").read_text()
+    line = next(x for x in doc.splitlines() if x.startswith("oscsend") and "variations" in x)
     words = shlex.split(line)
     swell = tmp_path / "swell.wav"
     words = [{"/tmp/in.wav": str(tmp_path / "clip.wav"), "/tmp/swell.wav": str(swell), "7770": str(served.port)}

@@ -193,9 +193,10 @@ def test_an_unknown_model_is_bad_model_everywhere(tmp_path, capsys):
     # over OSC, preset/create's model option: tests/test_server.py
 
 
-# ---- the README ----------------------------------------------------------------------------
+# ---- the docs ------------------------------------------------------------------------------
 
-def test_readme_shows_the_settings_table(capsys):
+def test_docs_show_the_settings_table(capsys):
     assert main(["settings"]) == 0
     assert capsys.readouterr().out.strip() == markdown()
-    assert markdown() in (ROOT / "README.md").read_text(), "regenerate the README's settings table: gramophone settings"
+    assert markdown() in (ROOT / "docs" / "settings.md").read_text(), \
+        "regenerate the settings table in docs/settings.md: gramophone settings"
