@@ -2,10 +2,15 @@
 sample rate, writing a WAV, and an in-process server. ``tests/`` is on pytest's ``pythonpath``."""
 from __future__ import annotations
 
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+
+ROOT = Path(__file__).resolve().parent.parent
 
 #: The sample rate of the built-in test clips (conftest's ``melody`` and ``rain``).
 SR = 22_050
@@ -32,3 +37,16 @@ def serve_in_thread(tmp_path: Path, **options):
     yield srv
     srv.shutdown()
     thread.join(15)
+
+
+def readme_command(command: str, holding: str) -> list[str]:
+    """The words of the README's first line that starts with ``command`` and holds ``holding``."""
+    readme = (ROOT / "README.md").read_text()
+    line = next(x for x in readme.splitlines() if x.startswith(command) and holding in x)
+    return shlex.split(line, comments=True)
+
+
+def run_gramophone(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """``gramophone ARGS`` in a process of its own, as a user types it."""
+    gramophone = Path(sys.executable).with_name("gramophone")
+    return subprocess.run([str(gramophone), *args], capture_output=True, text=True, timeout=300, cwd=cwd)

@@ -8,11 +8,7 @@ that go 0 -> 1 -> 0 with no seam or level step at breakpoints or chunk joins, an
 from __future__ import annotations
 
 import json
-import shlex
-import subprocess
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,7 +25,7 @@ from gramophone.engine.pipeline import render_file
 from gramophone.engine.settings import BY_NAME
 from gramophone.engine.strength import morph, morph_fft_size
 
-from helpers import SR, write_wav
+from helpers import SR, readme_command, run_gramophone, write_wav
 
 STRENGTH = BY_NAME["strength"]
 
@@ -299,12 +295,9 @@ def test_the_sidecar_records_the_envelope_and_like_reproduces_it(tmp_path, melod
 def test_the_readme_command_runs_as_shown(tmp_path):
     """The README's example, as a user types it (in a process of its own; the clip is the built-in melody)."""
     write_wav(tmp_path / "guitar.wav", synth.plucked_melody(SR, 3.0))
-    gramophone = Path(sys.executable).with_name("gramophone")
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    line = next(x for x in readme.splitlines() if x.startswith(".venv/bin/gramophone render") and "--strength \"0:" in x)
-    words = shlex.split(line, comments=True)
+    words = readme_command(".venv/bin/gramophone render", "--strength \"0:")
     assert words[1:] == ["render", "guitar.wav", "--preset", "rain", "--strength", "0:0, 4:1, 8:0.3",
-                         "-o", "guitar-rain-swell.wav"], line
-    done = subprocess.run([str(gramophone), *words[1:]], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+                         "-o", "guitar-rain-swell.wav"], words
+    done = run_gramophone(words[1:], tmp_path)
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "guitar-rain-swell.wav.json").read_text())["strength"] == "0:0, 4:1, 8:0.3"

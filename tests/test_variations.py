@@ -4,9 +4,6 @@ domains; the style is analysed once; every take is reported over OSC before done
 from __future__ import annotations
 
 import json
-import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +21,7 @@ from gramophone.engine.models import get_model
 from gramophone.engine.preset_store import PresetStore
 from gramophone.engine.takes import MAX_VARIATIONS, take_path, take_settings
 
-from helpers import SR, serve_in_thread, write_wav
+from helpers import SR, readme_command, run_gramophone, serve_in_thread, write_wav
 
 
 @pytest.fixture(autouse=True)
@@ -125,12 +122,9 @@ def test_render_variations_by_strength_spread_from_subtle_to_full(tmp_path, melo
 
 def test_the_readme_command_runs_as_shown(tmp_path):
     write_wav(tmp_path / "clip.wav", synth.plucked_melody(SR, 2.0))
-    gramophone = Path(sys.executable).with_name("gramophone")
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    line = next(x for x in readme.splitlines() if x.startswith(".venv/bin/gramophone render") and "--variations" in x)
-    words = shlex.split(line, comments=True)
-    assert words[1:] == ["render", "clip.wav", "--preset", "rain", "--variations", "3", "-o", "clip-rain.wav"], line
-    done = subprocess.run([str(gramophone), *words[1:]], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    words = readme_command(".venv/bin/gramophone render", "--variations")
+    assert words[1:] == ["render", "clip.wav", "--preset", "rain", "--variations", "3", "-o", "clip-rain.wav"], words
+    done = run_gramophone(words[1:], tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [f"clip-rain-v{k}.wav" for k in (1, 2, 3)]  # as named, one a line
     assert all((tmp_path / f"clip-rain-v{k}.wav.json").is_file() for k in (1, 2, 3))
