@@ -70,3 +70,12 @@ def work(tmp_path, melody):
     write_wav(folder / "clip.wav", melody)
     return folder
 
+
+
+@pytest.fixture
+def one_torch_thread():
+    """One torch thread for the test (results, not speed, on a shared machine), then as before."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -12,7 +12,6 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-import torch
 
 from gramophone.bridge import addresses as A
 from gramophone.bridge import manifest
@@ -30,13 +29,7 @@ from helpers import SR, readme_command, run_gramophone, write_wav
 STRENGTH = BY_NAME["strength"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Results, not speed: one torch thread on a shared machine (no result here depends on it)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # results, not speed, on a shared machine
 
 
 def setting(value):

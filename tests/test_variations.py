@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from gramophone.bridge import batch
 from gramophone.bridge.batch import StyleChoice
@@ -24,12 +23,7 @@ from gramophone.engine.takes import MAX_VARIATIONS, take_path, take_settings
 from helpers import SR, readme_command, run_gramophone, serve_in_thread, write_wav
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # results, not speed, on a shared machine
 
 
 def log_spectrogram(x: np.ndarray) -> np.ndarray:
