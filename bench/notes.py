@@ -37,7 +37,7 @@ from bench.frontier import at_strength
 from bench.pairs import MANIFEST, RECORDINGS, collected
 from gramophone.engine import RenderSettings, analyse_style, get_model, render
 from gramophone.engine.audio_io import read_audio
-from gramophone.engine.metrics import content_kept, f0_kept, pitch_kept, style_gain
+from gramophone.engine.metrics import content_kept, end_ratio, f0_kept, level_db, pitch_kept, style_gain
 
 STRENGTHS = (0.25, 0.5, 0.75, 1.0)
 #: every strength a musician could set, in steps of 0.05, for "some strength dominates"
@@ -45,9 +45,6 @@ FINE_STRENGTHS = tuple(round(0.05 * i, 2) for i in range(1, 21))
 MODES = {"excerpt": 3.0, "whole": 12.0}
 PITCHED = ("speech", "singing", "instrument", "mix")
 AXES = ("style", "content", "pitch")
-#: the first and last 50 ms, for the end-burst check: a render's ends (peak of the first and last 50 ms over the
-#: rest's peak) may be no louder than the content's own, or than the rest where the content's are quieter
-END_SECONDS = 0.05
 BASELINE_CACHE = OUT / "notes_baselines.json"
 
 
@@ -93,20 +90,13 @@ def cases(modes: list[str], names: list[str] | None) -> list[Case]:
     return out
 
 
-def end_ratio(clip: np.ndarray, rate: int) -> float:
-    """Peak of the first and last 50 ms over the peak of the rest."""
-    n = int(END_SECONDS * rate)
-    ends = max(np.abs(clip[:, :n]).max(), np.abs(clip[:, -n:]).max())
-    return float(ends / max(np.abs(clip[:, n:-n]).max(), 1e-12))
-
-
 def score(out: np.ndarray, case: Case) -> dict:
+    """The three dominance axes, f0 kept (monophonic content), the ends' peak against what the
+    content allows (a render's ends may be no louder than the content's own, or than the rest
+    where the content's are quieter) and the level against the content's."""
     c, rate = case.content, case.rate
-    level = 10 * np.log10(np.mean(out.astype(np.float64) ** 2) / max(np.mean(c.astype(np.float64) ** 2), 1e-20))
-    return dict(style=style_gain(out, case.style, c, rate, case.style_rate)["style"],
-                content=content_kept(out, c, rate), pitch=pitch_kept(out, c, rate),
-                f0=f0_kept(out, c, rate) if case.monophonic else None,
-                burst_ratio=end_ratio(out, rate) / max(end_ratio(c, rate), 1.0), level_db=float(level))
+    return dict(**axes(out, case), f0=f0_kept(out, c, rate) if case.monophonic else None,
+                burst_ratio=end_ratio(out, rate) / max(end_ratio(c, rate), 1.0), level_db=level_db(out, c))
 
 
 def axes(out: np.ndarray, case: Case) -> dict:

@@ -78,7 +78,7 @@ def _open_checked(path: str | os.PathLike, read: bool) -> tuple[np.ndarray | Non
     except GramophoneError:
         raise
     except Exception as exc:  # pedalboard raises ValueError/RuntimeError for undecodable data
-        raise GramophoneError(f"{p} is not a readable audio file ({_first_line(exc)})", "not_audio") from exc
+        raise unreadable(p, exc) from exc
     return data, info
 
 
@@ -153,6 +153,11 @@ def _encode(tmp_name: str, ext: str, data: np.ndarray, sample_rate: int) -> None
         with AudioFile(tmp_name, "w", samplerate=sample_rate, num_channels=data.shape[0],
                        quality="V0" if ext == ".mp3" else "320 kbps") as f:
             f.write(data)
+
+
+def unreadable(path: str | os.PathLike, exc: BaseException) -> GramophoneError:
+    """The ``not_audio`` error for a file the decoder refused with ``exc`` (whole reads and streamed blocks)."""
+    return GramophoneError(f"{path} is not a readable audio file ({_first_line(exc)})", "not_audio")
 
 
 def _first_line(exc: BaseException) -> str:

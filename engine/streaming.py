@@ -40,7 +40,7 @@ from typing import Callable, Iterator, Optional
 
 import numpy as np
 
-from .audio_io import probe_audio
+from .audio_io import probe_audio, unreadable
 from .automation import span
 from .files import PART, temporary_beside, write_errors
 from .loudness import PEAK_CEILING, LoudnessMeter, limit_peaks, limited_target, lufs_target
@@ -315,7 +315,7 @@ def _read_blocks(path: str | os.PathLike, frames: int) -> Iterator[np.ndarray]:
     except GramophoneError:
         raise
     except Exception as exc:  # pedalboard raises ValueError/RuntimeError for undecodable data
-        raise GramophoneError(f"{path} is not a readable audio file ({_first_line(exc)})", "not_audio") from exc
+        raise unreadable(path, exc) from exc
 
 
 class _SpanReader:
@@ -463,8 +463,3 @@ class _BlockWriter:
     def abandon(self) -> None:
         with contextlib.suppress(Exception):
             self._file.close()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
