@@ -37,7 +37,7 @@ import numpy as np
 import torch
 
 from .automation import Automatable, Envelope
-from .spectral import inverse_stft
+from .spectral import inverse_stft, stft_frames
 
 
 #: How far under the full render the content's magnitude may lie before the morph (dB); see above.
@@ -65,12 +65,7 @@ def morph(content: np.ndarray, rendered: np.ndarray, strength: Automatable, samp
     window = torch.hann_window(n_fft, dtype=torch.float64)
     c, y = (torch.from_numpy(np.asarray(a, dtype=np.float64)) for a in (content, rendered))
     length = c.shape[-1]
-    pad = "reflect" if length > n_fft // 2 else "constant"
-
-    def spec(x: torch.Tensor) -> torch.Tensor:
-        return torch.stft(x, n_fft, hop, window=window, center=True, pad_mode=pad, return_complex=True)
-
-    sc, sy = spec(c), spec(y)
+    sc, sy = stft_frames(c, n_fft, hop, window), stft_frames(y, n_fft, hop, window)
     s: float | torch.Tensor = strength if not isinstance(strength, Envelope) else \
         torch.from_numpy(strength.at(offset + np.arange(sc.shape[-1]) * hop / sample_rate))  # one per frame
     floor = 1e-9 * max(float(sc.abs().max()), float(sy.abs().max()), 1e-12)
