@@ -161,13 +161,6 @@ def _quote(value: Any) -> str:
     return repr(text if len(text) <= 200 else text[:200] + "…")
 
 
-def constant(value: Automatable) -> Optional[float]:
-    """The one value of a number or of a flat envelope; None if it changes over time."""
-    if isinstance(value, Envelope):
-        return value.values[0] if len(set(value.values)) == 1 else None
-    return float(value)
-
-
 def span(value: Automatable, start: float, stop: float) -> tuple[float, float]:
     """The lowest and highest value over ``[start, stop]`` seconds."""
     if isinstance(value, Envelope):
