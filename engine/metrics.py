@@ -324,11 +324,11 @@ END_SECONDS = 0.05
 def end_ratio(clip: np.ndarray, sample_rate: int) -> float:
     """Peak of the first and last :data:`END_SECONDS` over the peak of the rest (a burst at an end shows as > 1)."""
     n = int(END_SECONDS * sample_rate)
-    ends = max(np.abs(clip[:, :n]).max(), np.abs(clip[:, -n:]).max())
-    return float(ends / max(np.abs(clip[:, n:-n]).max(), 1e-12))
+    ends = max(float(np.abs(clip[:, :n]).max()), float(np.abs(clip[:, -n:]).max()))
+    return ends / max(float(np.abs(clip[:, n:-n]).max()), 1e-12)
 
 
 def level_db(output: np.ndarray, content: np.ndarray) -> float:
     """The output's RMS over the content's, in dB."""
-    power = [np.mean(np.asarray(x, dtype=np.float64) ** 2) for x in (output, content)]
+    power = [float(np.mean(np.asarray(x, dtype=np.float64) ** 2)) for x in (output, content)]
     return float(10 * np.log10(power[0] / max(power[1], 1e-20)))
