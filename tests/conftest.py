@@ -79,3 +79,12 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(autouse=True)
+def fixed_render_threads(monkeypatch):
+    """Renders the command line, workers and Ray start in tests use two torch threads, not ``auto``:
+    a render's last bits depend on its thread count, and ``auto`` follows whatever else the machine
+    runs at that moment, so two renders a test compares bit for bit could differ (tests of the
+    thread policy set or remove the variable themselves)."""
+    monkeypatch.setenv("GRAMOPHONE_THREADS", "2")
