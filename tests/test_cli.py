@@ -67,7 +67,8 @@ def test_demo_runs_on_built_in_sounds(tmp_path, capsys):
     assert sr == 44_100 and data.shape[0] == 1 and np.abs(data).max() > 0
 
 
-def test_info_lists_models(capsys):
+def test_info_lists_models(capsys, monkeypatch):
+    monkeypatch.delenv("GRAMOPHONE_THREADS")  # the default policy (conftest fixes two threads for renders)
     assert main(["info"]) == 0
     text = capsys.readouterr().out
     assert "kernel" in text and "random" in text and "device" in text
