@@ -157,6 +157,24 @@ def _no_slice() -> None:
     responsiveness.request_short_slice = lambda *a, **k: False  # type: ignore[assignment]
 
 
+def _no_realtime() -> None:
+    """The server's threads stay at normal priority (as without the right to real-time priority)."""
+    from gramophone.bridge import responsiveness
+
+    responsiveness.request_realtime = lambda *a, **k: False  # type: ignore[assignment]
+
+
+def _realtime_socket_only() -> None:
+    """Only the socket thread (the main thread) runs real-time; the others stay at normal priority."""
+    from gramophone.bridge import responsiveness
+
+    realtime = responsiveness.request_realtime
+
+    def socket_only(priority: int = responsiveness.REALTIME_PRIORITY, thread: int = 0) -> bool:
+        return realtime(priority, thread) if thread in (0, os.getpid()) else False
+    responsiveness.request_realtime = socket_only  # type: ignore[assignment]
+
+
 #: what a variant changes in the render workers: they are spawned, so they import this module
 #: afresh (as ``__mp_main__``) and apply it from the environment variable below
 WORKER_SIDE: dict[str, Callable[[], None]] = {
@@ -177,7 +195,9 @@ VARIANTS: dict[str, Callable[[], None]] = {
     "socket-slice-only": _socket_slice_only,
     "worker-same-group": lambda: None,  # the workers' side: WORKER_SIDE
     "worker-group-nice-10": lambda: None,  # the workers' side: WORKER_SIDE
-    "before": lambda: (_switch(0.0005)(), _log_pings(), _no_gc_freeze(), _no_slice()),
+    "no-realtime": _no_realtime,
+    "realtime-socket-only": _realtime_socket_only,
+    "before": lambda: (_switch(0.0005)(), _log_pings(), _no_gc_freeze(), _no_slice(), _no_realtime()),
 }
 
 

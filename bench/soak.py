@@ -125,6 +125,7 @@ class Soak:
         self.issued = self.completed = 0
         self.done_outputs: list[Path] = []
         self.stop = threading.Event()
+        self.pinger_realtime = False
 
     def run(self, phase: Phase) -> Phase:
         started = time.monotonic()
@@ -135,7 +136,8 @@ class Soak:
         ctx = mp.get_context("spawn")
         results, sender = ctx.Pipe(duplex=False)
         stop = ctx.Event()
-        pinger = ctx.Process(target=ping_loop, args=(self.server, stop, sender), daemon=True)
+        pinger = ctx.Process(target=ping_loop, args=(self.server, stop, sender, 0.02, self.pinger_realtime),
+                             daemon=True)
         pinger.start()
         for t in threads:
             t.start()
@@ -229,12 +231,12 @@ class Soak:
 
 
 
-def idle_pings(server: tuple[str, int], seconds: float) -> dict[str, Any]:
+def idle_pings(server: tuple[str, int], seconds: float, pinger_realtime: bool = False) -> dict[str, Any]:
     """Round trips to the server doing nothing else: what the machine's own load costs a ping."""
     ctx = mp.get_context("spawn")
     results, sender = ctx.Pipe(duplex=False)
     stop = ctx.Event()
-    pinger = ctx.Process(target=ping_loop, args=(server, stop, sender), daemon=True)
+    pinger = ctx.Process(target=ping_loop, args=(server, stop, sender, 0.02, pinger_realtime), daemon=True)
     pinger.start()
     time.sleep(seconds)
     stop.set()
@@ -251,16 +253,20 @@ def ping_figures(pings: list[float], lost: int) -> dict[str, float]:
     return {"n": len(ms), "lost": lost, "p50": pct(0.5), "p99": pct(0.99), "max": ms[-1] if ms else float("nan")}
 
 
-def ping_loop(server: tuple[str, int], stop: Any, results: Any, every: float = 0.02) -> None:
+def ping_loop(server: tuple[str, int], stop: Any, results: Any, every: float = 0.02, realtime: bool = False) -> None:
     """Ping ``server`` every ``every`` seconds until ``stop`` is set; send back ``(round trips,
     lost, arrivals)``. A round trip runs from just before the ping is sent to when this process
     reads the pong; an *arrival* stops the clock when the kernel put the pong in this process's
     socket (``SO_TIMESTAMPNS``), so it leaves out the pinger's own wait for a core: what the
     server and the network took. Like a host's scheduler thread, the pinger asks for a short time
-    slice (:func:`bridge.responsiveness.request_short_slice`), as the server's socket thread does."""
-    from gramophone.bridge.responsiveness import request_short_slice
+    slice (:func:`bridge.responsiveness.request_short_slice`), as the server's socket thread does;
+    ``realtime``: it runs at the server's real-time priority, as a host's audio-group scheduler
+    does (``pd -rt``; JACK clients), so that a round trip as read leaves out its wait for a core."""
+    from gramophone.bridge.responsiveness import request_realtime, request_short_slice
 
     request_short_slice()
+    if realtime and not request_realtime():
+        raise SystemExit("--pinger-realtime: this user may not use real-time priority")
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
     stamped = SO_TIMESTAMPNS is not None
@@ -415,6 +421,9 @@ def main() -> None:
                              "or the server's (Linux's autogroups then schedule them in one group with it)")
     parser.add_argument("--variant", default="", help="run the server with one latency suspect changed "
                         "(bench/serve_variant.py: " + ", ".join(VARIANTS) + ")")
+    parser.add_argument("--pinger-realtime", action="store_true",
+                        help="the pinger at real-time priority, as a host's scheduler thread in the audio group "
+                             "(pd -rt): its round trips as read then leave out its own wait for a core")
     parser.add_argument("--serve", nargs=argparse.REMAINDER, default=[], help="extra `serve` options, last")
     args = parser.parse_args()
     if args.renders < 2 * args.window:
@@ -429,13 +438,14 @@ def main() -> None:
             warm_up(server, clip, folder, args.iterations)
             for name in args.phases:
                 if name == "idle":
-                    results.append(idle_pings(server, args.idle_seconds))
+                    results.append(idle_pings(server, args.idle_seconds, args.pinger_realtime))
                     print(report(results[-1]), flush=True)
                     continue
                 rivals = competitors(args.competitors, args.competitor_session == "own") if name == "competing" else []
                 try:
                     soak = Soak(server, proc.pid, folder, clip, args.renders, args.clients, args.iterations,
                                 seed=len(results), window=args.window)
+                    soak.pinger_realtime = args.pinger_realtime
                     results.append(summary(soak.run(Phase(name)), soak))
                 finally:
                     for r in rivals:
@@ -450,7 +460,8 @@ def main() -> None:
                 print(line)
             if results:
                 results[-1]["server_gc"] = gc_lines
-    name = "soak-" + "-".join(args.phases) + (f"-{args.variant}" if args.variant else "") + ".json"
+    name = "soak-" + "-".join(args.phases) + (f"-{args.variant}" if args.variant else "") + \
+        ("-rt-pinger" if args.pinger_realtime else "") + ".json"
     print(f"saved {save_json(name, {'args': vars(args), 'phases': results})}")
 
 

@@ -26,6 +26,7 @@ from ..engine.models import check_model_name  # noqa: E402
 from ..engine.progress import CancelToken  # noqa: E402
 
 from .addresses import DEFAULT_PORT, DEFAULT_REPLY_PORT  # noqa: E402
+from .responsiveness import REALTIME_PRIORITY  # noqa: E402
 from .setting_options import add_options, settings_from  # noqa: E402
 
 defaults = RenderSettings()
@@ -203,6 +204,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="weights files for vgg19/soundnet presets (repeatable; matched by content hash)")
     p.add_argument("--jobs", type=int, default=1,
                    help="render worker processes, i.e. renders at once (default %(default)s)")
+    p.add_argument("--realtime-priority", type=int, default=REALTIME_PRIORITY, metavar="N",
+                   help="the server's threads (not the renders) at real-time priority N, 1-99, where this user "
+                        "may (Linux: an rtprio limit, as the audio group has for JACK), so that pings are answered "
+                        "at once however busy the machine; 0: never (default %(default)s)")
     _add_threads_option(p)
     _add_memory_option(p)
 
@@ -466,6 +471,8 @@ def _serve(args: argparse.Namespace) -> int:
     for d in args.allow_dir:
         if not Path(d).is_dir():
             raise GramophoneError(f"--allow-dir {d}: no such folder")
+    if not 0 <= args.realtime_priority <= 99:
+        raise GramophoneError(f"--realtime-priority must be 0-99, got {args.realtime_priority}", "bad_input")
     backend = _backend(args, nice=10)
     try:
         server = GramophoneServer(args.host, args.port, args.reply_port or None,
@@ -480,7 +487,7 @@ def _serve(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: server.shutdown())
     from .responsiveness import prepare_server
 
-    prepare_server()  # a ping waits neither for a core, nor for the GIL, nor for a collection
+    prepare_server(args.realtime_priority)  # a ping waits neither for a core, nor for the GIL, nor for a collection
     server.serve_forever()
     return 0
 

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Sequence
 
 from gramophone.bridge.osc_client import Client, free_port
 
@@ -12,12 +13,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class ServerProcess:
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, extra: Sequence[str] = ()) -> None:
         self.port = free_port()
         self.log = open(tmp_path / "server.log", "w+")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gramophone", "--preset-dir", str(tmp_path / "user"), "serve", "--port",
-             str(self.port), "--reply-port", "0", "--allow-dir", str(tmp_path)],
+             str(self.port), "--reply-port", "0", "--allow-dir", str(tmp_path), *extra],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
         client = Client(("127.0.0.1", self.port))
         deadline = time.monotonic() + 60

@@ -145,18 +145,35 @@ def _slice_ns(pid: int, thread: str) -> int:
         return next(int(line.split(":")[1]) for line in f if line.startswith("se.slice"))
 
 
-@pytest.mark.skipif(not _kernel_takes_slices(), reason="needs Linux 6.12+ (EEVDF slices set by sched_setattr)")
-def test_the_server_threads_ask_for_short_slices_and_the_workers_yield(served):
-    """bridge/responsiveness.py in the real process: every thread of the server asks for the
-    0.1 ms slice; its render workers keep the default slice, at nice 10, in a session (so a
-    scheduling group) of their own."""
+def _realtime_allowed() -> bool:
+    """Whether this user may put a thread under SCHED_RR at the server's priority (tried in a child)."""
+    from gramophone.bridge.responsiveness import REALTIME_PRIORITY
+
+    code = f"import os; os.sched_setscheduler(0, os.SCHED_RR, os.sched_param({REALTIME_PRIORITY}))"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="scheduling policies are read from Linux's /proc")
+def test_the_server_threads_run_realtime_where_allowed_and_the_workers_yield(served):
+    """bridge/responsiveness.py in the real process: where this user may, every thread of the
+    server runs under SCHED_RR (else at normal priority, saying so in its log), and asks for the
+    0.1 ms slice (Linux 6.12+); its render workers run at normal priority, nice 10, with the
+    default slice, in a session (so a scheduling group) of their own."""
     from bench.soak import workers_of
-    from gramophone.bridge.responsiveness import SERVER_SLICE
+    from gramophone.bridge.responsiveness import REALTIME_PRIORITY, SERVER_SLICE
 
     pid = served.proc.pid
-    threads = os.listdir(f"/proc/{pid}/task")
+    threads = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
     assert len(threads) >= 4  # socket, intake, progress ticker, worker watcher
-    assert {_slice_ns(pid, t) for t in threads} == {int(SERVER_SLICE * 1e9)}
+    realtime = _realtime_allowed()
+    expected = (os.SCHED_RR | os.SCHED_RESET_ON_FORK) if realtime else os.SCHED_OTHER
+    assert {os.sched_getscheduler(t) for t in threads} == {expected}  # children fall back to normal
+    if realtime:
+        assert {os.sched_getparam(t).sched_priority for t in threads} == {REALTIME_PRIORITY}
+    else:
+        assert "server threads at normal priority" in served.output()
+    if _kernel_takes_slices() and not realtime:  # a real-time thread's /proc shows no fair-scheduler slice
+        assert {_slice_ns(pid, str(t)) for t in threads} == {int(SERVER_SLICE * 1e9)}
     lowered = min(19, os.getpriority(os.PRIO_PROCESS, pid) + 10)
     deadline = time.monotonic() + 60  # a worker lowers its priority once it has started (imports first)
     while time.monotonic() < deadline:
@@ -167,9 +184,29 @@ def test_the_server_threads_ask_for_short_slices_and_the_workers_yield(served):
     assert workers, "no render worker started"
     for worker, (session, nice) in workers.items():
         assert nice == lowered
-        assert _slice_ns(worker, str(worker)) != int(SERVER_SLICE * 1e9)
+        assert os.sched_getscheduler(worker) == os.SCHED_OTHER  # SCHED_RESET_ON_FORK
+        if _kernel_takes_slices():
+            assert _slice_ns(worker, str(worker)) != int(SERVER_SLICE * 1e9)
         if os.path.exists("/proc/self/autogroup"):  # a session, so a scheduling group, of its own
             assert session == worker != os.getsid(pid)
+
+
+def test_realtime_priority_zero_keeps_normal_scheduling(tmp_path):
+    """``serve --realtime-priority 0``: every server thread at normal priority, whoever runs it."""
+    from gramophone.bridge.responsiveness import SERVER_SLICE
+    from serverprocess import ServerProcess
+
+    server = ServerProcess(tmp_path, extra=["--realtime-priority", "0"])
+    try:
+        threads = [int(t) for t in os.listdir(f"/proc/{server.proc.pid}/task")]
+        assert {os.sched_getscheduler(t) for t in threads} == {os.SCHED_OTHER}
+        if _kernel_takes_slices():  # then each asks for the short slice instead
+            assert {_slice_ns(server.proc.pid, str(t)) for t in threads} == {int(SERVER_SLICE * 1e9)}
+    finally:
+        server.stop()
+    refused = subprocess.run([sys.executable, "-m", "gramophone", "serve", "--realtime-priority", "100"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0 and "bad_input" in refused.stderr and "0-99" in refused.stderr, refused.stderr
 
 
 def _stat(pid: int) -> tuple[int, int]:
