@@ -670,7 +670,8 @@ def files() -> dict[str, bytes]:
     uses = {"gramophone": gramophone}  # [gramophone] boxes get their ports from the abstraction
     return {
         "patchers/gramophone.maxpat": dumps({"patcher": gramophone}).encode(),
-        "help/gramophone.maxhelp": dumps({"patcher": patcher(help_patch(), [60.0, 80.0, 1060.0, 480.0], uses)}).encode(),
+        "help/gramophone.maxhelp": dumps(
+            {"patcher": patcher(help_patch(), [60.0, 80.0, 1060.0, 480.0], uses)}).encode(),
         "examples/gramophone-example.maxpat": dumps(
             {"patcher": patcher(example(), [40.0, 80.0, 1120.0, 800.0], uses)}).encode(),
         "Gramophone.amxd": amxd.pack(device()),
