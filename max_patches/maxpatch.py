@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .maxobjects import Ports, expected
+from .maxobjects import Ports, expected, object_name
 
 #: the Max that saved the real patches this layout is taken from
 APPVERSION = {"major": 9, "minor": 0, "revision": 7, "architecture": "x64", "modernui": 1}
@@ -60,8 +60,8 @@ def _box(spec: Box, box_id: str, abstractions: Mapping[str, dict]) -> dict:
     h = size[1] if len(size) == 2 else 20.0 * attrs.get("linecount", 1) if maxclass == "comment" else 22.0
     if "patcher" in attrs:
         ports = counted(attrs["patcher"])
-    elif maxclass == "newobj" and text in abstractions:
-        ports = counted(abstractions[text])
+    elif maxclass == "newobj" and object_name(maxclass, text) in abstractions:
+        ports = counted(abstractions[object_name(maxclass, text)])
     else:
         ports = expected(maxclass, text)
     box: dict[str, Any] = {"id": box_id, "maxclass": maxclass, "numinlets": ports.inlets,

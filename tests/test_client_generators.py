@@ -75,7 +75,7 @@ def test_maxpatch_counts_ports_of_subpatchers_and_abstractions():
     inner = maxpatch.patcher(Patch([("i1", "inlet", None, 0, 0, 30, 30), ("i2", "inlet", None, 40, 0, 30, 30),
                                     ("o1", "outlet", None, 0, 90, 30, 30)]), [0.0, 0.0, 10.0, 10.0])
     outer = maxpatch.patcher(Patch([("sub", "newobj", "p inner", 0, 0, {"patcher": inner}),
-                                    ("abs", "newobj", "inner", 0, 40)]), [0.0, 0.0, 10.0, 10.0],
+                                    ("abs", "newobj", "inner 1 2", 0, 40)]), [0.0, 0.0, 10.0, 10.0],
                              abstractions={"inner": inner})
     for box in outer["boxes"]:
         assert (box["box"]["numinlets"], box["box"]["numoutlets"], box["box"]["outlettype"]) == (2, 1, [""])
