@@ -1,10 +1,12 @@
 """Write the Pure Data (vanilla) client: pd/gramophone.pd, the abstraction, and
 pd/gramophone-help.pd, its help patch, from readable descriptions.
 
-    .venv/bin/python -m gramophone.clients.build_pd
+    .venv/bin/python -m gramophone.clients.build_pd --out max_patches
 
 Pd files number objects by their order; describing a patch by names here and numbering it on
-output keeps the connections right. tests/test_puredata_client.py checks the files are current.
+output keeps the connections right (build_max.py describes the Max patches the same way). ``--out``
+names the folder the files are written to, under its ``pd/`` (see generated.py);
+tests/test_puredata_client.py checks the committed files are current.
 
 The abstraction, ``[gramophone in-array out-array /absolute/work/folder]``:
 
@@ -24,10 +26,8 @@ so no reply port is needed and several objects never mix up their replies.
 """
 from __future__ import annotations
 
-from pathlib import Path
+from .generated import main as write_main
 
-HERE = Path(__file__).resolve().parent
-PD = HERE / "pd"
 TIMEOUT_MS = 5000
 
 # name: (kind, text) -- kind is "obj", "msg" or "text" (a comment)
@@ -286,8 +286,16 @@ def help_patch() -> str:
 
 FILES = {"gramophone.pd": abstraction, "gramophone-help.pd": help_patch}
 
+
+def files() -> dict[str, bytes]:
+    """Every file this generator owns, by path relative to the clients folder (max_patches/)."""
+    return {f"pd/{name}": build().encode() for name, build in FILES.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m gramophone.clients.build_pd --out DIR``: write files() under DIR."""
+    return write_main(files, __doc__, argv)
+
+
 if __name__ == "__main__":
-    PD.mkdir(exist_ok=True)
-    for name, build in FILES.items():
-        (PD / name).write_text(build())
-        print(PD / name)
+    raise SystemExit(main())

@@ -70,7 +70,8 @@ def boxes(patcher: dict):
 # --- generated files --------------------------------------------------------------------------------
 def test_files_on_disk_are_what_build_max_writes():
     for rel, data in build_max.files().items():
-        assert (PATCHES / rel).read_bytes() == data, f"{rel} is stale: run python -m gramophone.clients.build_max"
+        assert (PATCHES / rel).read_bytes() == data, \
+            f"{rel} is stale: run python -m gramophone.clients.build_max --out max_patches"
     assert not list(PATCHES.glob("*.maxpat")), "the Max patches live in patchers/ and examples/ now"
 
 
