@@ -287,6 +287,9 @@ def _add_batch_parser(sub) -> None:
                         "(default %(default)s: one per 2 cores)")
     p.add_argument("--model", default=None, metavar=_MODEL_CHOICES,
                    help=f"model for --style files (default {engine.DEFAULT_MODEL})")
+    p.add_argument("--blend-to", metavar="PRESET",
+                   help="a second style, a preset made with the same model, that --blend moves to (a manifest's "
+                        "blend_to column overrides it)")
     add_options(p, "batch")
     _add_threads_option(p)
     _add_weights_options(p)
@@ -321,7 +324,8 @@ def _batch(args: argparse.Namespace) -> int:
     base = settings_from(args, "batch")
     planned = batch.plan(args.inputs, args.output_dir, styles, args.strength or [defaults.strength], base,
                          PresetStore(args.preset_dir), args.name, args.model,
-                         str(Path(args.weights).resolve()) if args.weights else None, args.random_weights)
+                         str(Path(args.weights).resolve()) if args.weights else None, args.random_weights,
+                         args.blend_to)
     batch.check_lengths(planned, args.max_seconds)
     batch.check_memory(planned, args.max_memory)
     skipped = batch.mark_finished(planned)
