@@ -227,3 +227,17 @@ def test_bad_blends_give_the_tables_codes(tmp_path, melody, capsys):
                  "--blend", "0.5", "-o", out]) == 2
     assert "[model_mismatch" in capsys.readouterr().err
     assert not (tmp_path / "o.wav").exists()
+
+
+def test_the_readme_command_runs_as_shown(tmp_path):
+    """The README's blend example, as a user types it (in a process of its own; the clip is the built-in melody)."""
+    from helpers import readme_command, run_gramophone
+
+    write_wav(tmp_path / "guitar.wav", synth.plucked_melody(SR, 3.0))
+    words = readme_command(".venv/bin/gramophone render", "--blend-to")
+    assert words[1:] == ["render", "guitar.wav", "--preset", "rain", "--blend-to", "fire", "--blend", "0:0, 4:1, 8:0",
+                         "-o", "guitar-rain-fire.wav"], words
+    done = run_gramophone(words[1:] + ["--iterations", "2"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    recorded = json.loads((tmp_path / "guitar-rain-fire.wav.json").read_text())
+    assert recorded["settings"]["blend"] == "0:0, 4:1, 8:0" and recorded["blend_to"]["preset"] == "fire"
