@@ -37,6 +37,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         clip = write_audio(work / "clip.wav", synth.plucked_melody(44_100, args.seconds), 44_100)
+        warm = write_audio(work / "warm.wav", synth.plucked_melody(44_100, 1.0), 44_100)
+        render_file(warm, work / "warm-out.wav", model, style, RenderSettings(), sidecar=False)  # first-call costs
         started = time.perf_counter()
         shared = render_takes(clip, work / "shared.wav", model, style, settings, sidecar=False)
         shared_s = time.perf_counter() - started
