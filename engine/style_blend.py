@@ -14,7 +14,11 @@ interpolates log-magnitudes, which moves each band's level monotonically in dB; 
 renders, though, the geometric mean of two independent textures is quieter than either (measured:
 a melody rendered as rain and as fire, 20 kernel iterations: 4.0 dB under both at w = 0.5,
 2.9 dB at 0.25 and 0.75), a dip a listener hears as a level jump where the blend moves. So each
-frame is brought to the level interpolated in dB between A's and B's at that frame. The floor of
+frame is brought to the level interpolated in dB between A's and B's at that frame (then, since
+the overlap-add of frames whose phases come from two unrelated renders partly cancels, the
+output's own frames are brought there again, :data:`LEVEL_PASSES` times; measured on a tone as
+rain and fire without contour or partials, the plain morph came out 9.2 dB under both renders'
+RMS and the blend at the dB mean of their frames' levels, to 0.1 dB). The floor of
 ``morph`` exists for a content that leaves a band empty while the render fills it; here both
 sides are full renders of the same content, and each side is given the floor against the other
 (symmetric, faded in over the first :data:`~engine.strength.FLOOR_FADE` of its weight), so a
@@ -39,6 +43,10 @@ from .progress import CancelToken, ProgressCallback
 from .render import RenderSettings, render
 from .spectral import inverse_stft, stft_frames
 from .strength import CONTENT_FLOOR_DB, FLOOR_FADE, morph, morph_fft_size
+
+
+#: Passes that bring each output frame back to its target level after the overlap-add (see blend_spectra).
+LEVEL_PASSES = 2
 
 
 def render_blend(content: np.ndarray, sample_rate: int, model: TextureModel, style: Stats,
@@ -141,4 +149,11 @@ def blend_spectra(a: np.ndarray, b: np.ndarray, weight: Automatable, sample_rate
     phase = torch.where(mix.abs() > tiny, mix, fallback)
     phase = phase / phase.abs().clamp_min(1e-300)
     out = inverse_stft(magnitude * phase, n_fft, hop, window, length)
+    # The frames' phases come from two unrelated renders, so their overlap-add partly cancels (up
+    # to 3 dB lost halfway between two textures): a second pass brings each frame of the output
+    # itself to the target, a gain that moves smoothly from frame to frame, so it costs little more.
+    for _ in range(LEVEL_PASSES):
+        spec = stft_frames(out, n_fft, hop, window)
+        power = spec.abs().square().sum(dim=tuple(range(spec.dim() - 1)))
+        out = inverse_stft(spec * (target / (power + eps)).sqrt(), n_fft, hop, window, length)
     return out.numpy().astype(np.float32)

@@ -43,11 +43,6 @@ def wind_stats(kernel_model):
     return analyse_style([(synth.wind(SR, 3.0), SR)], kernel_model)
 
 
-def settle(levels: np.ndarray) -> np.ndarray:
-    """Levels smoothed over 5 frames: the texture's own flutter, not the blend's course."""
-    return np.convolve(levels, np.ones(5) / 5, mode="valid")
-
-
 # ---- the combination -------------------------------------------------------------------------
 
 def test_the_blend_keeps_the_level_where_a_log_morph_dips():
@@ -115,19 +110,21 @@ def test_a_render_from_rain_to_fire_and_back_follows_the_envelope(kernel_model, 
 
 def test_no_seam_and_no_level_jump_at_the_blends_breakpoints(kernel_model, rain_stats, fire_stats):
     """A steady tone from rain to fire and back: no level step or spectral flux at the
-    breakpoints larger than elsewhere, and the smoothed level never strays further from the
-    constant blends' than they stray from each other (no dip on the way)."""
+    breakpoints larger than elsewhere, and no dip on the way: the level of each quarter second,
+    less the level interpolated in dB between the constant blends' (by the blend there), stays
+    within 1.5 dB over the whole clip (a plain log-magnitude morph of the two renders dips 3 dB
+    halfway; the loudness match adds one gain to the whole clip, hence the spread, not the value)."""
     content = tone(6.0)
     settings = RenderSettings(iterations=3)
     points = [0.5, 2.0, 2.5, 4.5]
-    out = render_blend(content, SR, kernel_model, rain_stats, fire_stats,
-                       replace(settings, blend=Envelope(points, [0, 1, 1, 0])))
+    env = Envelope(points, [0, 1, 1, 0])
+    out = render_blend(content, SR, kernel_model, rain_stats, fire_stats, replace(settings, blend=env))
     assert_no_seams(out, SR, points)
-    ends = [render_blend(content, SR, kernel_model, rain_stats, fire_stats, replace(settings, blend=w))
-            for w in (0.0, 1.0)]
-    levels, (low, high) = settle(frame_levels(out, SR)), (settle(frame_levels(e, SR)) for e in ends)
-    floor, ceiling = np.minimum(low, high) - 1.5, np.maximum(low, high) + 1.5
-    assert np.all((levels >= floor) & (levels <= ceiling)), (levels - floor).min()
+    low, high = (frame_levels(render_blend(content, SR, kernel_model, rain_stats, fire_stats,
+                                           replace(settings, blend=w)), SR, 0.25) for w in (0.0, 1.0))
+    weight = env.at((np.arange(low.size) + 0.5) * 0.25)
+    spread = frame_levels(out, SR, 0.25) - ((1 - weight) * low + weight * high)
+    assert np.ptp(spread) < 1.5, spread
 
 
 def test_a_long_streamed_clip_blends_over_the_whole_file(tmp_path, kernel_model, wind_stats, fire_stats):
