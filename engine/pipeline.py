@@ -122,15 +122,17 @@ def render_takes(content_path: str | os.PathLike, output_path: str | os.PathLike
     report = progress or (lambda fraction, loss: None)
     full: Optional[np.ndarray] = None
     shared = False
-    if len(takes) > 1 and settings.vary == "strength" and span(settings.strength, 0.0, float("inf"))[1] > 0.0:
+    if len(takes) > 1 and settings.vary == "strength":
         rate, _, frames = probe_audio(content_path)
-        shared = frames <= chunk_frames(settings, rate)  # in one piece, as render_file renders it
+        shared = frames <= chunk_frames(settings, rate) and span(settings.strength, 0.0, frames / rate)[1] > 0.0
     if shared:
         check_output_path(take_path(output_path, 1, len(takes)), content_path)  # before the optimisation
         content, sample_rate = read_audio(content_path)
         share = 1.0 - 0.02 * len(takes)  # the optimisation; each take's morph and writing the rest
         full = full_render(content, sample_rate, model, style, blend_to, settings,
                            lambda fraction, loss: report(share * fraction, loss), cancel)
+        if np.array_equal(full, content):  # silent: render returns the content itself, so each take does too
+            full = None
         del content
     results = []
     for k, take in enumerate(takes):
