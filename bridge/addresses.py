@@ -56,6 +56,7 @@ class OscArgError(GramophoneError):
 #: The render's options: every setting the table (:mod:`engine.settings`) exposes over OSC, then the server's own.
 RENDER_OPTIONS = {
     **{s.name: (s.osc_type, f"{s.values_doc()}, default {s.default_doc()}: {s.help}") for s in exposed_in("osc")},
+    "blend_to": ("s", "a second preset (made with the preset's model) that blend moves to"),
     "reply_port": ("i", "also send this job's replies to this port on the sender's host"),
     "audition": ("i", "1: play the result on the server's audio output when done"),
 }

@@ -71,6 +71,8 @@ class Item:
     output: Path
     source: Optional[StyleSource] = None
     settings: Optional[RenderSettings] = None
+    #: the second style a blend moves to (``--blend-to``, a manifest's ``blend_to``)
+    blend_to: Optional[StyleSource] = None
     fingerprint: str = ""
     #: "pending", "done", "skipped" (done by an earlier run), "error" or "cancelled"
     status: str = "pending"
@@ -102,8 +104,9 @@ class Plan:
 # ---- planning -----------------------------------------------------------------------------
 def plan(inputs: Sequence[str], out_dir: str | os.PathLike, styles: Sequence[StyleChoice], strengths: Sequence[Automatable],
          base: RenderSettings, store: PresetStore, name: str = DEFAULT_NAME, model: Optional[str] = None,
-         weights: Optional[str] = None, random_weights: bool = False) -> Plan:
-    """Every item of the batch, validated (see the module docstring); nothing is written."""
+         weights: Optional[str] = None, random_weights: bool = False, blend_to: Optional[str] = None) -> Plan:
+    """Every item of the batch, validated (see the module docstring); nothing is written.
+    ``blend_to``: the preset a blend moves to (a manifest row's ``blend_to`` overrides it)."""
     out = Path(os.path.realpath(Path(out_dir).expanduser()))
     _check_template(name)
     # files found by scanning a folder that holds -o are earlier outputs, not inputs
@@ -116,7 +119,8 @@ def plan(inputs: Sequence[str], out_dir: str | os.PathLike, styles: Sequence[Sty
         for choice in choices:
             for strength in ([row.fixed["strength"]] if "strength" in row.fixed else list(strengths)):
                 item = _item(len(items), row, choice, strength, out, name, base, store,
-                             row.fixed.get("model", model), weights, random_weights)
+                             row.fixed.get("model", model), weights, random_weights,
+                             row.fixed.get("blend_to", blend_to))
                 items.extend(_takes(item, len(items)))
     _check_outputs(items, out)
     for item in items:
@@ -171,8 +175,9 @@ def _row_styles(row: Row, styles: Sequence[StyleChoice]) -> list[StyleChoice]:
 
 
 def _item(index: int, row: Row, choice: StyleChoice, strength: Automatable, out: Path, name: str, base: RenderSettings,
-          store: PresetStore, model: Optional[str], weights: Optional[str], random_weights: bool) -> Item:
-    label = style_label(choice.preset, choice.style)
+          store: PresetStore, model: Optional[str], weights: Optional[str], random_weights: bool,
+          blend_to: Optional[str] = None) -> Item:
+    label = style_label(choice.preset, choice.style) + (f"-to-{blend_to}" if blend_to else "")
     settings = replace(base, strength=strength, **{k: row.fixed[k] for k in ROW_SETTINGS if k in row.fixed})
     if "output" in row.fixed:
         given = Path(row.fixed["output"]).expanduser()
@@ -186,6 +191,11 @@ def _item(index: int, row: Row, choice: StyleChoice, strength: Automatable, out:
     try:  # problems with this item alone: recorded, the rest go on
         item.settings = settings.validated()
         item.source = _source(choice, store, model, weights, random_weights)
+        item.blend_to = _second_source(blend_to, item.source, store, weights)
+        if item.blend_to is None:
+            from ..engine.pipeline import check_blend
+
+            check_blend(item.settings, None)
         probe_audio(row.content)
     except GramophoneError as exc:
         item.status, item.code, item.message = "error", exc.code, str(exc)
@@ -220,6 +230,28 @@ def _source(choice: StyleChoice, store: PresetStore, model: Optional[str], weigh
     name = model or engine.DEFAULT_MODEL
     check_model_name(name)
     return StyleSource(style_files=tuple(choice.style), model=name, weights=weights, random_weights=random_weights)
+
+
+def _second_source(name: Optional[str], first: StyleSource, store: PresetStore,
+                   weights: Optional[str]) -> Optional[StyleSource]:
+    """The preset ``name`` a blend moves to, refused (``model_mismatch``) where its model is not the
+    first style's (the worker checks the models' parameters too)."""
+    if not name:
+        return None
+    from ..engine.preset_format import read_metadata
+
+    entry = store.find(name)
+    second = read_metadata(entry.path)
+    if first.preset_path is not None:
+        meta = read_metadata(first.preset_path)
+        model, same = meta["model"], (second["model"], second["params"]) == (meta["model"], meta["params"])
+    else:
+        model, same = first.model, second["model"] == first.model
+    if not same:
+        raise GramophoneError(f"blend_to '{entry.name}' holds {second['model']} statistics, but the first style is "
+                              f"{model}'s: both styles of a blend must come from the same model (and parameters)",
+                              "model_mismatch")
+    return StyleSource(preset_path=str(entry.path), weights=weights)
 
 
 def _check_template(name: str) -> None:
@@ -266,6 +298,10 @@ def fingerprint(item: Item, out: Path) -> str:
         style = {"files": [file_sha256(f) for f in source.style_files], "model": source.model,
                  "random_weights": source.random_weights}
     style["weights"] = file_sha256(source.weights) if source.weights else None
+    if item.blend_to is not None and item.blend_to.preset_path is not None:
+        from ..engine.preset_format import read_metadata
+
+        style["blend_to"] = read_metadata(item.blend_to.preset_path)["stats_sha256"]
     settings = settings_dict(item.settings)
     blob = json.dumps({"content": file_sha256(item.content), "style": style, "settings": settings,
                        "output": str(item.output.relative_to(out)), "engine": __version__}, sort_keys=True)
@@ -384,7 +420,8 @@ def run(batch: Plan, backend: Callable[[Emit], Backend], stream: TextIO = sys.st
         for item in todo:
             assert item.source is not None and item.settings is not None
             queue.submit(Job(RenderTask(item.index, str(item.content), str(item.output), item.source,
-                                        item.settings, staging=RenderTask.staging_for(item.output))))
+                                        item.settings, staging=RenderTask.staging_for(item.output),
+                                        blend_to=item.blend_to)))
         queue.wait_idle()
     except KeyboardInterrupt:
         queue.stop()

@@ -41,8 +41,36 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
                    help=f"texture model (default {engine.DEFAULT_MODEL}; with --preset, the preset's)")
     add_options(p, "cli", {"iterations": _model_iterations() + "; auditory with --iterations 300 --contour 0 "
                                                                 "gives its converged texture"})
+    _add_blend_options(p)
     _add_threads_option(p)
     _add_weights_options(p)
+
+
+def _add_blend_options(p: argparse.ArgumentParser) -> None:
+    second = p.add_mutually_exclusive_group()
+    second.add_argument("--blend-to", metavar="PRESET",
+                        help="a second style, a preset made with the same model, that --blend moves to")
+    second.add_argument("--blend-to-style", action="append", metavar="FILE",
+                        help="a second style from style audio (repeat to pool files), analysed with the first "
+                             "style's model, that --blend moves to")
+
+
+def _second_style(args: argparse.Namespace, store: PresetStore, model, record: Optional[dict]):
+    """``(statistics, StyleOrigin)`` of the second style a blend moves to: ``--blend-to``,
+    ``--blend-to-style``, else the one ``--like``'s sidecar records; ``(None, None)`` without one."""
+    from ..engine import sidecar
+    from ..engine.pipeline import style_from_files
+    from ..engine.recorded_style import check_same_model, restore_blend
+
+    if getattr(args, "blend_to", None):
+        preset = store.load(args.blend_to)
+        check_same_model(model, preset.build_model(args.weights), f"preset '{preset.name}'")
+        return preset.stats, sidecar.StyleOrigin(preset=preset.name)
+    if getattr(args, "blend_to_style", None):
+        return style_from_files(args.blend_to_style, model), sidecar.StyleOrigin(files=list(args.blend_to_style))
+    if record:
+        return restore_blend(record, store, model, args.weights)
+    return None, None
 
 
 def _add_threads_option(p: argparse.ArgumentParser) -> None:
@@ -264,6 +292,9 @@ def _add_batch_parser(sub) -> None:
                         "(default %(default)s: one per 2 cores)")
     p.add_argument("--model", default=None, metavar=_MODEL_CHOICES,
                    help=f"model for --style files (default {engine.DEFAULT_MODEL})")
+    p.add_argument("--blend-to", metavar="PRESET",
+                   help="a second style, a preset made with the same model, that --blend moves to (a manifest's "
+                        "blend_to column overrides it)")
     add_options(p, "batch")
     _add_threads_option(p)
     _add_weights_options(p)
@@ -298,7 +329,8 @@ def _batch(args: argparse.Namespace) -> int:
     base = settings_from(args, "batch")
     planned = batch.plan(args.inputs, args.output_dir, styles, args.strength or [defaults.strength], base,
                          PresetStore(args.preset_dir), args.name, args.model,
-                         str(Path(args.weights).resolve()) if args.weights else None, args.random_weights)
+                         str(Path(args.weights).resolve()) if args.weights else None, args.random_weights,
+                         args.blend_to)
     batch.check_lengths(planned, args.max_seconds)
     batch.check_memory(planned, args.max_memory)
     skipped = batch.mark_finished(planned)
@@ -355,12 +387,14 @@ def _render(content: str, styles: Optional[Sequence[str]], output: Optional[str]
         model = _model(args.model or engine.DEFAULT_MODEL, args)
         style, source = style_from_files(styles or [], model), sidecar.StyleOrigin(files=list(styles or []))
     assert output is not None  # checked above: only --like has a default, set with the record
+    blend_to, blend_source = _second_style(args, store, model, record)
     cancel = CancelToken()
     thread_policy.apply(threads)
     try:
         with _progress_bar("rendering") as progress:
             results = render_takes(content, output, model, style, settings, progress, cancel, source=source,
-                                   sidecar=not getattr(args, "no_sidecar", False))  # the style analysed once
+                                   sidecar=not getattr(args, "no_sidecar", False),  # the style analysed once
+                                   blend_to=blend_to, blend_source=blend_source)
     except KeyboardInterrupt:
         cancel.cancel()
         raise

@@ -10,6 +10,7 @@ back to the command line's options:
 ``style``      style audio file(s) (CSV: separated by ``;``), analysed with ``model``
 ``model``      the model for ``style`` files
 ``output``     where to write, relative to ``-o`` (must stay inside it); default: the name template
+``blend_to``   a second preset (the first style's model) that ``blend`` moves to
 =============  ==============================================================================
 
 and every render setting the settings table (:mod:`engine.settings`) exposes in manifests, as
@@ -30,7 +31,7 @@ from ..engine.settings import exposed_in
 
 MANIFEST_EXTENSIONS = (".csv", ".json")
 #: column -> its type, or the render setting that parses it
-FIELDS: dict[str, Any] = {"content": str, "preset": str, "style": list, "model": str, "output": str,
+FIELDS: dict[str, Any] = {"content": str, "preset": str, "style": list, "model": str, "output": str, "blend_to": str,
                           **{s.name: s for s in exposed_in("manifest")}}
 
 

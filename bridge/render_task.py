@@ -57,6 +57,9 @@ class RenderTask:
     memory_mb: float = 0.0
     #: extra: statistics already resolved by the caller (Ray passes them through the object store)
     extra: dict = field(default_factory=dict, compare=False)
+    #: a second style, which ``settings.blend`` moves to (:mod:`engine.style_blend`); resolved where
+    #: the task runs (a Ray worker reads its preset file itself)
+    blend_to: Optional[StyleSource] = None
 
     @staticmethod
     def staging_for(output: str | os.PathLike) -> str:
@@ -140,7 +143,6 @@ def run_task(task: RenderTask, cache: StyleCache, progress: Optional[Callable[[f
     output. The takes share the style, resolved once. Raises like ``render_file``; on any
     failure the staging folder is removed.
     """
-    from ..engine import sidecar
     from ..engine.pipeline import render_takes
 
     staging = Path(task.staging or RenderTask.staging_for(task.output))
@@ -148,12 +150,18 @@ def run_task(task: RenderTask, cache: StyleCache, progress: Optional[Callable[[f
         model, stats = cache.model(task.extra["model_spec"]), task.extra["stats"]
     else:
         model, stats = cache.style(task.style)
+    blend_to = blend_named = None
+    if task.blend_to is not None:
+        from ..engine.recorded_style import check_same_model
+
+        second, blend_to = cache.style(task.blend_to)
+        blend_named = _origin(task.blend_to)
+        check_same_model(model, second, f"preset '{blend_named.preset}'" if blend_named.preset else "the second style")
     target = staging / Path(task.output).name
     try:
         staging.mkdir()
-        named = sidecar.StyleOrigin(preset=Path(task.style.preset_path).stem if task.style.preset_path else None,
-                                    files=task.style.style_files)
-        results = render_takes(task.content, target, model, stats, task.settings, progress, cancel, source=named)
+        results = render_takes(task.content, target, model, stats, task.settings, progress, cancel,
+                               source=_origin(task.style), blend_to=blend_to, blend_source=blend_named)
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
         # the sidecar reports a full disk as write_failed (the CLI's output is there); its cause says disk_full
@@ -167,6 +175,14 @@ def run_task(task: RenderTask, cache: StyleCache, progress: Optional[Callable[[f
     names = sorted(p.name for p in staging.iterdir() if p.name not in audio) + audio
     return {"seconds": sum(r.seconds for r in results), "files": names, "staging": str(staging),
             "outputs": [str(Path(task.output).with_name(name)) for name in audio]}
+
+
+def _origin(source: StyleSource) -> Any:
+    """What a sidecar records of ``source``: the preset's name, or the style files."""
+    from ..engine import sidecar
+
+    return sidecar.StyleOrigin(preset=Path(source.preset_path).stem if source.preset_path else None,
+                               files=source.style_files)
 
 
 def publish(staging: str | os.PathLike, output: str | os.PathLike, files: list[str]) -> Path:

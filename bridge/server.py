@@ -157,13 +157,30 @@ class GramophoneServer:
         weights = self._weights_for(meta)
         output = self.policy.writable(a["out_path"], content)
         settings = RenderSettings(device=self.device, **A.render_settings(opts)).validated()
+        blend_to = self._blend_to(opts.get("blend_to"), meta, settings)
         memory = estimate_mb(frames, channels, rate, meta["model"], meta["params"], preset_style_frames(meta), settings)
         check_budget(memory, self.max_memory, f"job {a['id']!r}")  # refused before it is queued
         task = RenderTask(a["id"], str(content), str(output), StyleSource(preset_path=str(entry.path), weights=weights),
-                          settings, staging=RenderTask.staging_for(output), memory_mb=memory)
+                          settings, staging=RenderTask.staging_for(output), memory_mb=memory, blend_to=blend_to)
         job = Job(task, targets, bool(opts.get("audition", 0)))
         position = self.queue.submit(job)
         self._send(targets, "queued", job.id, position)
+
+    def _blend_to(self, name: Optional[str], meta: dict, settings: RenderSettings) -> Optional[StyleSource]:
+        """The second style of a blend (the ``blend_to`` option), checked now: a preset of the first's
+        model (else ``model_mismatch``); a blend without one is ``no_style``."""
+        from ..engine.pipeline import check_blend
+
+        if not name:
+            check_blend(settings, None)
+            return None
+        entry = self.store.find(name)
+        second = read_metadata(entry.path)
+        if (second["model"], second["params"]) != (meta["model"], meta["params"]):
+            raise GramophoneError(f"blend_to '{second['name']}' holds {second['model']} statistics, but preset "
+                                  f"'{meta['name']}' holds {meta['model']}'s: both styles of a blend must come from "
+                                  "the same model (and parameters)", "model_mismatch")
+        return StyleSource(preset_path=str(entry.path), weights=self._weights_for(second))
 
     def _check_length(self, path: Path, what: str) -> tuple[int, int, int]:
         """``probe_audio``'s ``(rate, channels, frames)``, after refusing a clip over ``max_seconds``."""

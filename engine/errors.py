@@ -61,7 +61,8 @@ ERRORS: tuple[ErrorCode, ...] = (
               "peaks, loudness, blend weight, model parameters)", "use a value the help (`--help`) lists"),
     ErrorCode("bad_model", "an unknown model name, or a preset made with a model this version lacks",
               "use kernel, random, auditory, vgg19 or soundnet"),
-    ErrorCode("model_mismatch", "`--model` differs from the preset's model, or two blended presets differ in model",
+    ErrorCode("model_mismatch", "`--model` differs from the preset's model, or two blended presets (or a render's "
+              "two styles, `blend_to`) differ in model",
               "drop `--model`, or use presets made with the same model"),
     ErrorCode("no_device", "`--device cuda` without a CUDA GPU", "use `--device auto` or `cpu`"),
     ErrorCode("no_weights", "vgg19/soundnet without a weights file, or the file is missing",
@@ -70,7 +71,8 @@ ERRORS: tuple[ErrorCode, ...] = (
               "give the model's PyTorch state dict (.pt/.pth) or an .npz"),
     ErrorCode("weights_mismatch", "a preset's statistics were made with another weights file than the one given",
               "pass the weights file the preset was made with (its sha256 is in `gramophone preset show`)"),
-    ErrorCode("no_style", "a render or preset without any style file", "name at least one style file or a preset"),
+    ErrorCode("no_style", "a render or preset without any style file, or a `blend` without a second style "
+              "(`blend_to`)", "name at least one style file or a preset (and `--blend-to` for a blend)"),
     ErrorCode("silent_style", "a style clip is silent", "give a style clip with sound in it"),
     ErrorCode("style_too_short", "a style clip is shorter than the model's analysis window",
               "give a longer style clip (the message says how long)"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from .errors import GramophoneError
 from .files import file_sha256
@@ -27,7 +27,34 @@ def restore_style(data: dict[str, Any], store: PresetStore,
 
     A sidecar without a preset name or files (e.g. from a server that does not pass them) is
     matched to an installed preset by its statistics' hash."""
-    style, recorded = data["style"], data["style"].get("stats_sha256")
+    return _restore(data["style"], data, store, weights_path)
+
+
+def restore_blend(data: dict[str, Any], store: PresetStore, model: TextureModel,
+                  weights_path: str | os.PathLike | None = None) -> tuple[Optional[Stats], Optional[StyleOrigin]]:
+    """The second style (``blend_to``) of the render a sidecar records, found as
+    :func:`restore_style` finds the first, under ``model`` (the first style's); ``(None, None)``
+    for a render without one."""
+    if not data.get("blend_to"):
+        return None, None
+    second, stats, origin = _restore(data["blend_to"], data, store, weights_path, model)
+    check_same_model(model, second, origin.preset or "the second style")
+    return stats, origin
+
+
+def check_same_model(model: TextureModel, other: TextureModel, name: str) -> None:
+    """Refuse (``model_mismatch``) a second style made with another model or other parameters."""
+    if (other.name, dict(other.params)) != (model.name, dict(model.params)):
+        raise GramophoneError(f"{name} holds {other.name} statistics, but the first style is {model.name}'s: both "
+                              "styles of a blend must come from the same model (and parameters)", "model_mismatch")
+
+
+def _restore(style: dict[str, Any], data: dict[str, Any], store: PresetStore,
+             weights_path: str | os.PathLike | None = None, model: Optional[TextureModel] = None
+             ) -> tuple[TextureModel, Stats, StyleOrigin]:
+    """One recorded style (``data["style"]`` or ``data["blend_to"]``); style files are analysed with
+    ``model`` where given, else the model the sidecar records."""
+    recorded = style.get("stats_sha256")
     if style.get("preset"):
         preset = store.load(style["preset"])
         if recorded and stats_sha256(preset.stats) != recorded:
@@ -41,10 +68,11 @@ def restore_style(data: dict[str, Any], store: PresetStore,
                 raise GramophoneError(f"style file of that render is gone: {f['path']}", "not_found")
             if file_sha256(f["path"]) != f["sha256"]:
                 raise GramophoneError(f"style file has changed since that render: {f['path']}", "style_changed")
-        params = dict(data["model"].get("params", {}))
-        if weights_path is not None:
-            params["weights_path"] = weights_path
-        model = get_model(data["model"]["name"], **params)
+        if model is None:
+            params = dict(data["model"].get("params", {}))
+            if weights_path is not None:
+                params["weights_path"] = weights_path
+            model = get_model(data["model"]["name"], **params)
         return model, style_from_files(files, model), StyleOrigin(files=files)
     for entry in store.entries():
         if entry.shadowed or entry.model != data["model"].get("name"):

@@ -78,6 +78,8 @@ class RenderSettings:
 
     #: a number, or an :class:`~engine.automation.Envelope` over the clip's seconds
     strength: Automatable = default("strength")
+    #: with a second style: 0 the first, 1 the second, a number or an envelope (:mod:`engine.style_blend`)
+    blend: Automatable = default("blend")
     #: None: the model's own default (``TextureModel.default_iterations``).
     iterations: Optional[int] = default("iterations")
     seed: int = default("seed")

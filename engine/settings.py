@@ -169,6 +169,11 @@ SETTINGS: tuple[Setting, ...] = (
             "points, held beyond the ends)", bounds=(0.0, 1.0), crossed=True, automatable=True, osc="f|s|[f]",
             values_text="0..1, or an envelope such as \"0:0, 4:1, 8:0.3\" (at most 1000 points)",
             metavar="S|ENVELOPE"),
+    Setting("blend", float, 0.0, "with a second style (blend_to): where the render lies between the first style (0) "
+            "and the second (1); an envelope \"seconds:value, ...\" moves it over the clip, e.g. \"0:0, 4:1, 8:0\" "
+            "from the first to the second and back (each style rendered once, combined frame by frame)",
+            bounds=(0.0, 1.0), automatable=True, osc="f|s|[f]",
+            values_text="0..1, or an envelope such as \"0:0, 4:1, 8:0\" (at most 1000 points)", metavar="B|ENVELOPE"),
     Setting("iterations", int, None, "optimiser iterations per 30 s chunk; fewer keep more content",
             bounds=(1, 10_000), default_text="the model's"),
     Setting("contour", float, 0.4, "how far the render's loud and quiet moments are moved back to the content's "

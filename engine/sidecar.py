@@ -51,11 +51,12 @@ def stats_sha256(style: "Stats") -> str:
 
 def record(*, content: str | os.PathLike, output: str | os.PathLike, model: "TextureModel", style: "Stats",
            source: Optional[StyleOrigin], settings: "RenderSettings", seconds: float,
-           duration: float, sample_rate: int, channels: int) -> dict[str, Any]:
-    """The sidecar's content for one finished render."""
+           duration: float, sample_rate: int, channels: int, blend_to: Optional["Stats"] = None,
+           blend_source: Optional[StyleOrigin] = None) -> dict[str, Any]:
+    """The sidecar's content for one finished render; ``blend_to`` (from ``blend_source``) is the
+    second style of a blend, recorded as ``"blend_to"`` like ``"style"`` (null without one)."""
     from .. import __version__
 
-    source = source or StyleOrigin()
     return {
         "format": FORMAT, "format_version": FORMAT_VERSION, "gramophone": __version__,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -63,12 +64,18 @@ def record(*, content: str | os.PathLike, output: str | os.PathLike, model: "Tex
         "output": {"path": str(Path(output).resolve()), "duration": round(duration, 6), "sample_rate": sample_rate,
                    "channels": channels},
         "model": {"name": model.name, "params": _plain(model.params)},
-        "style": {"preset": source.preset, "stats_sha256": stats_sha256(style),
-                  "files": [{"path": str(Path(f).resolve()), "sha256": file_sha256(f)} for f in source.files]},
+        "style": _style_record(style, source),
+        "blend_to": None if blend_to is None else _style_record(blend_to, blend_source),
         "strength": _plain(settings.strength), "seed": settings.seed,
         "settings": _plain(dataclasses.asdict(settings)), "loudness": settings.loudness,
         "seconds": round(seconds, 3),
     }
+
+
+def _style_record(style: "Stats", source: Optional[StyleOrigin]) -> dict[str, Any]:
+    source = source or StyleOrigin()
+    return {"preset": source.preset, "stats_sha256": stats_sha256(style),
+            "files": [{"path": str(Path(f).resolve()), "sha256": file_sha256(f)} for f in source.files]}
 
 
 def write(output: str | os.PathLike, data: dict[str, Any]) -> Path:
@@ -101,6 +108,8 @@ def read(path: str | os.PathLike) -> dict[str, Any]:
     for key, kind in (("model", dict), ("style", dict), ("settings", dict)):
         if not isinstance(data.get(key), kind):
             raise GramophoneError(f"{p} is not a render's sidecar: '{key}' is missing", "bad_sidecar")
+    if not isinstance(data.get("blend_to"), (dict, type(None))):
+        raise GramophoneError(f"{p}: 'blend_to' is not a style's record", "bad_sidecar")
     return data
 
 

@@ -48,6 +48,7 @@ from .errors import GramophoneError
 from .models import Stats, TextureModel
 from .progress import CancelToken, ProgressCallback, check_cancel
 from .render import RenderSettings, chunk_spans, join_chunks, render
+from .style_blend import blending
 
 #: Frames per block for the passes that only read, sum or write (about 5 s at 48 kHz).
 BLOCK_FRAMES = 1 << 18
@@ -71,8 +72,10 @@ def chunk_frames(settings: RenderSettings, sample_rate: int) -> int:
 def render_streamed(content_path: str | os.PathLike, output_path: str | os.PathLike, model: TextureModel,
                     style: Stats, settings: RenderSettings = RenderSettings(),
                     progress: Optional[ProgressCallback] = None, cancel: Optional[CancelToken] = None,
-                    chunk_report: Optional[ChunkReport] = None) -> tuple[int, int, int, dict[str, float]]:
+                    chunk_report: Optional[ChunkReport] = None, *, blend_to: Optional[Stats] = None
+                    ) -> tuple[int, int, int, dict[str, float]]:
     """Render the file ``content_path`` into ``output_path`` chunk by chunk (see the module's notes).
+    ``blend_to``: a second style, which ``settings.blend`` moves to (:mod:`engine.style_blend`).
 
     Returns ``(sample_rate, channels, frames, report)``; ``report`` is the length-weighted mean
     of ``chunk_report`` over the rendered chunks (each chunk is optimised on its own, so its
@@ -103,7 +106,7 @@ def render_streamed(content_path: str | os.PathLike, output_path: str | os.PathL
                             raw.write(block)
                     else:
                         figures = _render_chunks(content_path, measured, model, style, settings, raw, report,
-                                                 cancel, chunk_report)
+                                                 cancel, chunk_report, blend_to)
                 process, context = (lambda block: block), 0
                 if not unchanged:
                     process, context = _loudness(raw, measured.rms, settings, report, cancel)
@@ -164,7 +167,8 @@ def _measure(path: str | os.PathLike, analysis_rate: int, report: "_Monotone",
 
 def _render_chunks(path: str | os.PathLike, measured: _Measured, model: TextureModel, style: Stats,
                    settings: RenderSettings, raw: "_RawFile", report: "_Monotone",
-                   cancel: Optional[CancelToken], chunk_report: Optional[ChunkReport]) -> dict[str, float]:
+                   cancel: Optional[CancelToken], chunk_report: Optional[ChunkReport],
+                   blend_to: Optional[Stats] = None) -> dict[str, float]:
     """Render each chunk, crossfade it into its neighbours and append the result to ``raw``."""
     sr, frames = measured.sample_rate, measured.frames
     fade = int(settings.crossfade_seconds * sr)
@@ -180,8 +184,8 @@ def _render_chunks(path: str | os.PathLike, measured: _Measured, model: TextureM
             report(MEASURE_SHARE + share * (index + done) / len(spans), loss)
 
         piece = reader.read(start, stop)
-        rendered = render(piece, sr, model, style, inner, chunk_progress, cancel, level=measured.analysis_rms,
-                          offset=start / sr)
+        rendered = (render if blend_to is None else blending(blend_to))(
+            piece, sr, model, style, inner, chunk_progress, cancel, level=measured.analysis_rms, offset=start / sr)
         del piece
         if chunk_report is not None:
             for key, value in chunk_report(rendered, sr).items():

@@ -223,7 +223,7 @@ HELP = [
     ("src", "obj", 250, 100, "table src"),
     ("dst", "obj", 250, 125, "table dst"),
     ("step3", "text", 20, 210, "3 send it a render message (options: strength iterations seed domain optimiser peaks "
-                               "variations vary)"),
+                               "variations vary blend_to blend)"),
     ("render", "msg", 20, 235, "render rain"),
     ("render_opts", "msg", 120, 235, "render fire strength 0.7 iterations 20"),
     ("cancel", "msg", 420, 235, "cancel"),

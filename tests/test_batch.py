@@ -114,6 +114,35 @@ def test_manifest_rows_with_bad_files_or_presets_are_recorded_and_the_rest_go_on
     assert sorted(p.name for p in out.iterdir()) == ["batch.json", "good.wav", "good.wav.json"]
 
 
+def test_a_manifest_blends_between_two_presets(tmp_path, library, capsys):
+    """The ``blend_to`` column names the second preset a row's ``blend`` moves to (the command
+    line's ``--blend-to`` for rows without one); a row blending without one is ``no_style``, one
+    of another model ``model_mismatch``, and the rest go on."""
+    from gramophone.engine import get_model, preset_format
+
+    store(tmp_path).save(preset_format.from_clips("noise-random", [(synth.rain(SR, 2.0), SR)], [{"file": "r.wav"}],
+                                                  get_model("random")))
+    manifest = tmp_path / "jobs.csv"
+    manifest.write_text("content,preset,blend_to,blend,output\n"
+                        'in/a.wav,rain,fire,"0:0, 1:1",swell.wav\n'
+                        "in/a.wav,rain,,0.5,alone.wav\n"
+                        "in/a.wav,rain,noise-random,0.5,other.wav\n"
+                        "in/sub/b.wav,rain,,,plain.wav\n")
+    out = tmp_path / "out"
+    assert main(["--preset-dir", str(tmp_path / "user"), "batch", str(manifest), "-o", str(out), "--iterations", "2",
+                 "--no-progress", "--jobs", "1"]) == 1
+    got = {r["output"]: (r["status"], (r["error"] or {}).get("code")) for r in records(out)}
+    assert got == {"swell.wav": ("done", None), "alone.wav": ("error", "no_style"),
+                   "other.wav": ("error", "model_mismatch"), "plain.wav": ("done", None)}
+    recorded = json.loads((out / "swell.wav.json").read_text())
+    assert recorded["blend_to"]["preset"] == "fire" and recorded["settings"]["blend"] == "0:0, 1:1"
+    assert json.loads((out / "plain.wav.json").read_text())["blend_to"] is None
+    plan = batch.plan([str(library / "a.wav")], out, [StyleChoice(preset="rain")], [1.0],
+                      RenderSettings(iterations=2, blend=0.5), store(tmp_path), blend_to="fire")
+    assert [i.output.name for i in plan.items] == ["a.rain-to-fire.s1.wav"] and plan.items[0].status == "pending"
+    capsys.readouterr()
+
+
 def test_json_manifest_with_styles_and_settings(tmp_path, library, rain):
     write_wav(tmp_path / "r.wav", rain)
     manifest = tmp_path / "jobs.json"

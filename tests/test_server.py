@@ -47,6 +47,20 @@ def test_render_round_trip(client, work, melody):
     assert integrated_lufs(data, sr) == pytest.approx(-20.0, abs=0.2)
 
 
+def test_render_from_rain_to_fire_over_osc(client, work, melody):
+    """The ``blend_to`` key names the second preset, ``blend`` (here an envelope as a string) moves
+    to it; the sidecar records both, so ``--like`` repeats it."""
+    out = work / "blend.wav"
+    client.send("/gramophone/render", "b1", str(work / "clip.wav"), "rain", str(out), "iterations", 2,
+                "blend_to", "fire", "blend", "0:0, 1:1, 2:0")
+    assert client.wait_for("/gramophone/queued") == ["b1", 0]
+    assert client.wait_for("/gramophone/done", timeout=120)[:2] == ["b1", str(out)]
+    record = json.loads((work / "blend.wav.json").read_text())
+    assert record["style"]["preset"] == "rain" and record["blend_to"]["preset"] == "fire"
+    assert record["settings"]["blend"] == "0:0, 1:1, 2:0"
+    assert read_audio(out)[0].shape == melody.shape
+
+
 def test_int_ids_come_back_as_ints(client, work):
     client.send("/gramophone/render", 42, str(work / "clip.wav"), "rain", str(work / "o.wav"), "iterations", 2)
     assert client.wait_for("/gramophone/done", timeout=60)[0] == 42
@@ -151,11 +165,21 @@ def test_progress_at_least_once_a_second(client, work, tmp_path):
     (["j", "CLIP", "rain", "OUT", "strength", "high"], "bad_parameter"),  # text: an envelope, this one unreadable
     (["j", "CLIP", "rain", "OUT", "strength", "0:0, 2:1.5"], "bad_parameter"),
     (["j", "CLIP", "rain", "OUT", "iterations", "high"], "bad_args"),
+    (["j", "CLIP", "rain", "OUT", "blend", 0.5], "no_style"),  # a blend needs blend_to
+    (["j", "CLIP", "rain", "OUT", "blend_to", "fire", "blend", "0:0, 2:1.5"], "bad_parameter"),
+    (["j", "CLIP", "rain", "OUT", "blend_to", "no such preset", "blend", 0.5], "no_preset"),
+    (["j", "CLIP", "rain", "OUT", "blend_to", "noise-random", "blend", 0.5], "model_mismatch"),
+    (["j", "CLIP", "rain", "OUT", "blend_to", 3], "bad_args"),
     (["j", "CLIP", 5, "OUT"], "bad_args"),
     (["j", "CLIP"], "bad_args"),
 ])
 def test_bad_render_requests_are_refused_at_once(client, work, args, code):
     subst = {"CLIP": str(work / "clip.wav"), "OUT": str(work / "out.wav")}
+    if "noise-random" in args:  # a user preset of another model than the shipped ones'
+        from gramophone.engine import get_model, preset_format, synth
+
+        PresetStore(work.parent / "user").save(preset_format.from_clips(
+            "noise-random", [(synth.rain(SR, 2.0), SR)], [{"file": "rain.wav"}], get_model("random")))
     args = [subst.get(a, a.replace("WORK", str(work))) if isinstance(a, str) else a for a in args]
     err = client.request("/gramophone/render", *args, reply="/gramophone/error")
     assert err[0] == "j" and err[1] == code and err[2]

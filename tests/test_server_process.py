@@ -91,6 +91,34 @@ def test_docs_oscsend_envelope_and_variations(served, tmp_path):
         dump.wait()
 
 
+@pytest.mark.external
+@pytest.mark.skipif(shutil.which("oscsend") is None or shutil.which("oscdump") is None,
+                    reason="liblo-tools (oscsend/oscdump) not installed; .ci/run installs it")
+def test_docs_oscsend_blend_from_rain_to_fire(served, tmp_path):
+    """docs/osc.md's third oscsend line as shown (its /tmp paths made this test's): a blend from
+    the preset rain to blend_to fire and back, recorded in the sidecar."""
+    import json
+
+    doc = (ROOT / "docs" / "osc.md").read_text()
+    line = next(x for x in doc.splitlines() if x.startswith("oscsend") and "blend_to" in x)
+    out = tmp_path / "rain-fire.wav"
+    words = [{"/tmp/in.wav": str(tmp_path / "clip.wav"), "/tmp/rain-fire.wav": str(out), "7770": str(served.port)}
+             .get(w, w) for w in shlex.split(line)]
+    dump_port = free_port()
+    dump = subprocess.Popen(["oscdump", "-L", str(dump_port)], stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.3)
+        subprocess.run(["oscsend", "localhost", str(served.port), "/gramophone/reply", "i", str(dump_port)], check=True)
+        subprocess.run(words, check=True)
+        text = dumped_until_done(dump, 240)
+        assert f'/gramophone/done ssf "job3" "{out}"' in text, text
+        recorded = json.loads((tmp_path / "rain-fire.wav.json").read_text())
+        assert recorded["blend_to"]["preset"] == "fire" and recorded["settings"]["blend"] == "0:0, 1:1, 2:0"
+    finally:
+        dump.kill()
+        dump.wait()
+
+
 def start_long_render(served, tmp_path) -> Client:
     client = Client(("127.0.0.1", served.port))
     client.send("/gramophone/render", "long", str(tmp_path / "clip.wav"), "rain", str(tmp_path / "out.wav"),

@@ -114,6 +114,60 @@ def test_render_variations_by_strength_spread_from_subtle_to_full(tmp_path, melo
     capsys.readouterr()
 
 
+def test_takes_by_strength_share_one_optimisation_and_like_repeats_each(tmp_path, melody, monkeypatch, capsys):
+    """``vary strength`` of a clip rendered in one piece: the style is optimised toward once and
+    every take is the content morphed toward that one render, which is what each take's own
+    render does, so ``--like`` on any take's sidecar gives that take bit for bit."""
+    from gramophone.engine import style_blend
+
+    optimised = []  # every render (each optimises the style)
+    original = style_blend.render
+    monkeypatch.setattr(style_blend, "render", lambda *a, **k: optimised.append(1) or original(*a, **k))
+    clip = write_wav(tmp_path / "clip.wav", melody)
+    out = tmp_path / "o.wav"
+    assert main(["render", str(clip), "--preset", "rain", "-o", str(out), "--iterations", "3",
+                 "--variations", "4", "--vary", "strength", "--strength", "0:0.4, 1:1"]) == 0
+    assert len(optimised) == 1  # optimised once for the four takes
+    paths = [tmp_path / f"o-v{k}.wav" for k in (1, 2, 3, 4)]
+    takes = [read_audio(p)[0] for p in paths]
+    moved = [distance_db(t, melody) for t in takes]
+    assert moved == sorted(moved) and moved[0] < moved[-1] - 1.0, moved
+    for k in (0, 2, 3):
+        again = tmp_path / f"again-{k}.wav"
+        assert main(["render", "--like", str(paths[k]) + ".json", str(clip), "-o", str(again)]) == 0
+        assert np.array_equal(read_audio(again)[0], takes[k]), k
+    assert len(optimised) == 4  # each --like, a render of its own
+    # a blend shares its two renders the same way
+    optimised.clear()
+    assert main(["render", str(clip), "--preset", "rain", "--blend-to", "fire", "--blend", "0:0, 1:1",
+                 "-o", str(tmp_path / "b.wav"), "--iterations", "3", "--variations", "2", "--vary", "strength"]) == 0
+    assert len(optimised) == 2
+    again = tmp_path / "b-again.wav"
+    assert main(["render", "--like", str(tmp_path / "b-v1.wav.json"), str(clip), "-o", str(again)]) == 0
+    assert np.array_equal(read_audio(again)[0], read_audio(tmp_path / "b-v1.wav")[0])
+    capsys.readouterr()
+
+
+def test_takes_by_strength_of_a_streamed_clip_render_each_take(tmp_path, melody, monkeypatch):
+    """A clip longer than a chunk is streamed, chunk by chunk per take: N renders (documented)."""
+    from dataclasses import replace
+
+    from gramophone.engine import streaming
+    from gramophone.engine.pipeline import render_takes
+
+    optimised = []  # every chunk's render
+    original = streaming.render
+    monkeypatch.setattr(streaming, "render", lambda *a, **k: optimised.append(1) or original(*a, **k))
+    clip = write_wav(tmp_path / "clip.wav", synth.plucked_melody(SR, 2.5))
+    model = get_model("kernel")
+    stats = analyse_style([(synth.rain(SR, 2.0), SR)], model)
+    settings = replace(RenderSettings(iterations=2, variations=2, vary="strength"), chunk_seconds=1.0,
+                       crossfade_seconds=0.2)
+    results = render_takes(clip, tmp_path / "o.wav", model, stats, settings)
+    assert [r.output_path.name for r in results] == ["o-v1.wav", "o-v2.wav"]
+    assert len(optimised) == 2 * 3  # three chunks, per take
+
+
 def test_the_readme_command_runs_as_shown(tmp_path):
     write_wav(tmp_path / "clip.wav", synth.plucked_melody(SR, 2.0))
     words = readme_command(".venv/bin/gramophone render", "--variations")
