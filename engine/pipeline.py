@@ -18,9 +18,11 @@ from .errors import GramophoneError
 from .loudness import lufs_target, normalise_lufs
 from .models import Stats, TextureModel
 from .progress import CancelToken, ProgressCallback
-from .render import RenderSettings, analyse_style, render
+from .chunks import chunk_frames
+from .render import analyse_style, render
+from .render_settings import RenderSettings
 from . import sidecar as _sidecar
-from .streaming import chunk_frames, render_streamed
+from .streaming import render_streamed
 from .takes import take_path, take_settings
 
 

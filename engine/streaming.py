@@ -47,7 +47,9 @@ from .loudness import PEAK_CEILING, LoudnessMeter, limit_peaks, limited_target, 
 from .errors import GramophoneError
 from .models import Stats, TextureModel
 from .progress import CancelToken, ProgressCallback, check_cancel
-from .render import RenderSettings, chunk_spans, join_chunks, render
+from .chunks import chunk_frames, chunk_spans, join_chunks
+from .render import render
+from .render_settings import RenderSettings
 
 #: Frames per block for the passes that only read, sum or write (about 5 s at 48 kHz).
 BLOCK_FRAMES = 1 << 18
@@ -61,11 +63,6 @@ MEASURE_SHARE, FINISH_SHARE = 0.01, 0.03
 
 #: ``chunk_report(clip, sample_rate)``: the model's figures of merit for one rendered chunk.
 ChunkReport = Callable[[np.ndarray, int], dict[str, float]]
-
-
-def chunk_frames(settings: RenderSettings, sample_rate: int) -> int:
-    """Frames in one chunk at ``sample_rate``; a clip longer than this is streamed."""
-    return int(settings.chunk_seconds * sample_rate)
 
 
 def render_streamed(content_path: str | os.PathLike, output_path: str | os.PathLike, model: TextureModel,
