@@ -9,7 +9,7 @@ random phase; the auditory, random and kernel models in the waveform domain, Ada
 nonzero seed), mono and stereo, a rate other than the model's (the waveform domain's resampling
 round trip), a clip cut into three chunks, an automated strength, and streamed file-to-file
 renders (``engine.streaming.render_streamed``) with loudness matched, scaled and brought to a
-LUFS target, written as WAV and FLAC. One torch thread, so the figures do not depend on the load.
+LUFS target, written as WAV and FLAC, and a clip written whole in every output format. One torch thread, so the figures do not depend on the load.
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ import soundfile as sf
 import torch
 
 from gramophone.engine import RenderSettings, analyse_style, get_model, render, synth
+from gramophone.engine.audio_io import WRITE_EXTENSIONS, read_audio, write_audio
 from gramophone.engine.automation import Envelope
 from gramophone.engine.streaming import render_streamed
 
@@ -86,6 +87,12 @@ def hashes() -> dict[str, str]:
             settings = RenderSettings(**{"iterations": 3, "chunk_seconds": 1.5, "crossfade_seconds": 0.2, **extra})
             render_streamed(content, target, models["kernel"], stats["kernel"], settings)
             out[name] = digest(sf.read(target, dtype="float32", always_2d=True)[0].T)
+        clip = stereo(synth.plucked_melody(44_100, 1.0), synth.rain(44_100, 1.0))
+        for ext in WRITE_EXTENSIONS:  # whole-clip writes: the decoded samples, and the bytes where they are fixed
+            target = write_audio(Path(folder) / f"written{ext}", clip, 44_100)
+            out[f"written{ext}"] = digest(read_audio(target)[0])
+            if ext in (".wav", ".flac", ".aif", ".aiff"):  # (an ogg stream's serial number is random)
+                out[f"written{ext} bytes"] = digest(target.read_bytes())
     return out
 
 
