@@ -91,7 +91,7 @@ def hashes() -> dict[str, str]:
         for ext in WRITE_EXTENSIONS:  # whole-clip writes: the decoded samples, and the bytes where they are fixed
             target = write_audio(Path(folder) / f"written{ext}", clip, 44_100)
             out[f"written{ext}"] = digest(read_audio(target)[0])
-            if ext in (".wav", ".flac", ".aif", ".aiff"):  # (an ogg stream's serial number is random)
+            if ext in (".flac", ".aif", ".aiff"):  # (a float WAV's PEAK chunk holds the time, an ogg stream a random serial)
                 out[f"written{ext} bytes"] = digest(target.read_bytes())
     return out
 
