@@ -41,7 +41,7 @@ import json, sys, time, torch
 from gramophone.engine import analyse_style, get_model, synth
 from gramophone.engine.audio_io import read_audio, write_audio
 from gramophone.engine.pipeline import render_file
-from gramophone.engine.render import RenderSettings, render
+from gramophone.engine import RenderSettings, render
 content, output, mode, threads, iterations = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 if threads:
     torch.set_num_threads(threads)

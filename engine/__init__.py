@@ -12,7 +12,8 @@ from .errors import GramophoneError, RenderCancelled
 from .models import DEFAULT_MODEL, MODELS, get_model
 from .progress import CancelToken
 from . import synth
-from .render import RenderSettings, analyse_style, render
+from .render import analyse_style, render
+from .render_settings import RenderSettings
 
 from .. import __version__
 

@@ -1,4 +1,5 @@
-"""Audio files in and out: read, probe, validate, write atomically, and the rules for an output path.
+"""Audio files in and out: read (whole or in blocks), probe, validate, write atomically (through
+the one table of encodings), and the rules for an output path.
 
 Arrays are ``float32`` and channel-first: ``[channels, samples]``. Reading goes through
 pedalboard (wav, flac, aiff, ogg, mp3 on every platform); float WAV is written with soundfile.
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
@@ -140,19 +141,64 @@ def check_output_path(output_path: str | os.PathLike, content_path: str | os.Pat
     return out
 
 
+#: How each written extension is encoded by soundfile: (format, subtype). The others (ogg, mp3)
+#: go through pedalboard's encoders (:data:`PEDALBOARD_QUALITY`).
+SOUNDFILE_ENCODINGS = {".wav": ("WAV", "FLOAT"), ".flac": ("FLAC", "PCM_24"), ".aif": ("AIFF", "PCM_24"),
+                       ".aiff": ("AIFF", "PCM_24")}
+#: pedalboard's encoder quality by extension (any other: 320 kbps).
+PEDALBOARD_QUALITY = {".mp3": "V0"}
+
+
+class Encoder:
+    """An audio file open for writing, encoded as ``ext`` says (the one table of encodings:
+    :func:`write_audio` writes a whole clip through it, the streamed render block by block)."""
+
+    def __init__(self, path: str | os.PathLike, ext: str, sample_rate: int, channels: int) -> None:
+        if ext in SOUNDFILE_ENCODINGS:
+            import soundfile as sf
+
+            fmt, subtype = SOUNDFILE_ENCODINGS[ext]
+            self._file: Any = sf.SoundFile(str(path), "w", sample_rate, channels, subtype, format=fmt)
+            self._write: Callable[[np.ndarray], Any] = lambda block: self._file.write(block.T)
+        else:
+            from pedalboard.io import AudioFile
+
+            self._file = AudioFile(str(path), "w", samplerate=sample_rate, num_channels=channels,
+                                   quality=PEDALBOARD_QUALITY.get(ext, "320 kbps"))
+            self._write = self._file.write
+
+    def write(self, block: np.ndarray) -> None:
+        """Append ``float32 [channels, frames]``."""
+        self._write(block)
+
+    def close(self) -> None:
+        self._file.close()
+
+
 def _encode(tmp_name: str, ext: str, data: np.ndarray, sample_rate: int) -> None:
-    if ext in (".wav", ".flac", ".aif", ".aiff"):
-        import soundfile as sf
+    encoder = Encoder(tmp_name, ext, sample_rate, data.shape[0])
+    try:
+        encoder.write(data)
+    finally:
+        encoder.close()
 
-        fmt = {".wav": "WAV", ".flac": "FLAC", ".aif": "AIFF", ".aiff": "AIFF"}[ext]
-        subtype = "FLOAT" if ext == ".wav" else "PCM_24"
-        sf.write(tmp_name, data.T, sample_rate, format=fmt, subtype=subtype)
-    else:
-        from pedalboard.io import AudioFile
 
-        with AudioFile(tmp_name, "w", samplerate=sample_rate, num_channels=data.shape[0],
-                       quality="V0" if ext == ".mp3" else "320 kbps") as f:
-            f.write(data)
+def read_blocks(path: str | os.PathLike, frames: int) -> Iterator[np.ndarray]:
+    """The file's samples front to back, as ``float32 [channels, <= frames]`` blocks (a streamed
+    read: any readable format, mp3 included, and memory bounded by ``frames``)."""
+    from pedalboard.io import AudioFile
+
+    try:
+        with AudioFile(str(path)) as f:
+            while True:
+                block = f.read(frames)
+                if block.shape[-1] == 0:
+                    return
+                yield np.ascontiguousarray(block, dtype=np.float32)
+    except GramophoneError:
+        raise
+    except Exception as exc:  # pedalboard raises ValueError/RuntimeError for undecodable data
+        raise unreadable(path, exc) from exc
 
 
 def unreadable(path: str | os.PathLike, exc: BaseException) -> GramophoneError:

@@ -131,3 +131,28 @@ def error_reason(exc: BaseException) -> str:
         return exc.strerror
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+class Temporaries:
+    """A streamed render's two temporary files beside ``out``: :attr:`output` (the encoded output,
+    with ``out``'s extension) and :attr:`raw` (the joined render). Both are removed on leaving,
+    unless :meth:`commit` renamed the first over ``out``, so nothing partial is ever left."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.output = temporary_beside(out, f"{PART}{out.suffix.lower()}")
+        self.raw = temporary_beside(out, f"{PART}.raw")
+        self._done = False
+
+    def __enter__(self) -> "Temporaries":
+        return self
+
+    def commit(self) -> None:
+        with write_errors(self.out):
+            os.replace(self.output, self.out)
+        self._done = True
+
+    def __exit__(self, *exc: object) -> None:
+        for path in (self.raw,) if self._done else (self.raw, self.output):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)

@@ -4,11 +4,20 @@ Every output ends at or under :data:`PEAK_CEILING`. ``match_loudness`` brings a 
 content's RMS level (what the render has always done); ``normalise_lufs`` brings it to an
 integrated loudness in LUFS (ITU-R BS.1770, measured as pyloudnorm measures it, by
 :class:`LoudnessMeter`, which also takes a long clip block by block), the unit producers and
-streaming services work in (e.g. -14 LUFS).
+streaming services work in (e.g. -14 LUFS). ``match_loudness_blocks`` and ``normalise_lufs_blocks``
+do the same to a streamed render's raw output block by block (:mod:`engine.streaming`), with the
+same gains and limiter, so a long file comes out as one array would.
 """
 from __future__ import annotations
 
+import math
+from typing import TYPE_CHECKING, Callable, Optional
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from .blocks import RawFile
+    from .progress import CancelToken
 
 #: Output peaks never exceed this (-0.1 dBFS), so nothing a render writes can clip.
 PEAK_CEILING = 10 ** (-0.1 / 20)
@@ -19,6 +28,8 @@ PEAK_CEILING = 10 ** (-0.1 / 20)
 #: on 21 benchmark pairs (kernel, strength 1): renders 1.2 dB under their content's RMS on
 #: average instead of 0.4 (worst 6.8 dB instead of 4.4; ``--loudness`` in LUFS is unaffected).
 MAX_LIMITING_DB = 3.0
+#: The passes :func:`match_loudness` and :func:`normalise_lufs` (with the limiter) make at most.
+LOUDNESS_PASSES = 4
 
 
 def rms(data: np.ndarray) -> float:
@@ -40,7 +51,7 @@ def match_loudness(output: np.ndarray, reference: np.ndarray, sample_rate: int, 
     if not limit:
         return out if level <= 1e-12 else out * min(rms(reference) / level, PEAK_CEILING / peak)
     target = limited_target(rms(reference), level, peak)
-    for _ in range(4):  # limiting lowers the RMS a little; further passes make up for it
+    for _ in range(LOUDNESS_PASSES):  # limiting lowers the RMS a little; further passes make up for it
         level = rms(out)
         if level <= 1e-12:
             break
@@ -199,7 +210,7 @@ def normalise_lufs(data: np.ndarray, sample_rate: int, target: float, limit: boo
     loudness it took); without, the whole clip is turned down just enough instead, so a target
     too loud for a spiky clip leaves it quieter than asked. Silence stays silent."""
     out = np.asarray(data, dtype=np.float32)
-    for _ in range(4 if limit else 1):
+    for _ in range(LOUDNESS_PASSES if limit else 1):
         level = integrated_lufs(out, sample_rate)
         if not np.isfinite(level) or abs(level - target) < 0.05:
             break
@@ -210,3 +221,85 @@ def normalise_lufs(data: np.ndarray, sample_rate: int, target: float, limit: boo
             peak = float(np.abs(out).max())
             out = out * min(gain, PEAK_CEILING / peak)
     return out.astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- block by block
+
+#: What a streamed render does to each block of its raw output (with the context it needs).
+BlockProcess = Callable[[np.ndarray], np.ndarray]
+#: Context each side of a block for one limiter pass: its output at a sample depends on ±15 ms
+#: of input (3 x its 5 ms window); 50 ms leaves room should the window grow.
+LIMITER_CONTEXT_SECONDS = 0.05
+
+
+def match_loudness_blocks(raw: "RawFile", target: float, limit: bool, progress: Callable[[float], None],
+                          cancel: Optional[CancelToken]) -> tuple[BlockProcess, int]:
+    """What :func:`match_loudness` does to the whole of ``raw`` (brought to the RMS ``target``), as
+    a function for its blocks and the context each block needs: the same gains (found by passes
+    over ``raw`` that only sum squares) and the same limiter, so the result equals it to float
+    rounding. ``progress(passes)``: the passes made so far, the current one's share included."""
+    level = raw.rms
+    if level <= 1e-12:
+        return (lambda block: block), 0
+    if not limit:
+        gain = min(target / level, PEAK_CEILING / raw.peak)
+        return (lambda block: block * gain), 0
+    target = limited_target(target, level, raw.peak)
+    gains: list[float] = []
+    for done in range(LOUDNESS_PASSES):  # limiting lowers the RMS a little; further passes make up for it
+        if level <= 1e-12:
+            break
+        gains.append(target / level)
+        squares = 0.0
+        for block in raw.blocks(limiter_chain(gains, raw.sample_rate), limiter_context(gains, raw.sample_rate), cancel):
+            squares += float(np.square(block, dtype=np.float64).sum())
+            progress(done + raw.fraction_read)
+        level = math.sqrt(squares / (raw.channels * raw.frames))
+        if abs(level / target - 1) < 0.01:
+            break
+    return limiter_chain(gains, raw.sample_rate), limiter_context(gains, raw.sample_rate)
+
+
+def normalise_lufs_blocks(raw: "RawFile", process: BlockProcess, context: int, target: float, limit: bool,
+                          progress: Callable[[float], None], cancel: Optional[CancelToken]
+                          ) -> tuple[BlockProcess, int]:
+    """What :func:`normalise_lufs` does to the whole of ``process(raw)``, as a function for its
+    blocks and their context: each pass measures the integrated loudness of the output so far
+    (:class:`LoudnessMeter`, block by block) and adds a gain, then (``limit``) the limiter, or
+    (without) just the gain that keeps the loudest peak under the ceiling. ``progress(passes)``
+    as :func:`match_loudness_blocks`'."""
+    gains: list[float] = []
+
+    def chain(gains: list[float]) -> tuple[BlockProcess, int]:
+        if not limit:
+            scale = math.prod(gains)
+            return (lambda block: process(block) * scale), context
+        after = limiter_chain(gains, raw.sample_rate)
+        return (lambda block: after(process(block))), context + limiter_context(gains, raw.sample_rate)
+
+    for done in range(LOUDNESS_PASSES if limit else 1):  # the same passes as normalise_lufs
+        meter, peak = LoudnessMeter(raw.sample_rate, raw.channels, raw.frames), 0.0
+        for block in raw.blocks(*chain(gains), cancel):
+            meter.add(block)
+            peak = max(peak, float(np.abs(block).max()))
+            progress(done + raw.fraction_read)
+        level = meter.lufs()
+        if not math.isfinite(level) or abs(level - target) < 0.05:
+            break
+        gain = 10 ** ((target - level) / 20)
+        gains.append(gain if limit else min(gain, PEAK_CEILING / peak))
+    return chain(gains)
+
+
+def limiter_chain(gains: list[float], sample_rate: int) -> BlockProcess:
+    """What ``match_loudness`` does to the samples: gain then limit, once per gain."""
+    def apply(block: np.ndarray) -> np.ndarray:
+        for gain in gains:
+            block = limit_peaks(block * gain, sample_rate)
+        return block
+    return apply
+
+
+def limiter_context(gains: list[float], sample_rate: int) -> int:
+    """Frames of context each side of a block that :func:`limiter_chain` of ``gains`` needs."""
+    return len(gains) * int(math.ceil(LIMITER_CONTEXT_SECONDS * sample_rate))

@@ -15,7 +15,7 @@ chunk is streamed, so its length adds nothing beyond the first chunk):
                                                           itself and with the style, and their
                                                           gradients (quadratic in a chunk's frames)
 
-``frames`` are a chunk's STFT frames at the model's rate (``engine/render.py``, ``chunk_spans``),
+``frames`` are a chunk's STFT frames at the model's rate (``engine/chunks.py``, ``chunk_spans``),
 ``style frames`` the preset's (``engine/models/kernel.py``). The constants were fitted to peaks
 measured by ``bench/budget.py`` (a child process's ``VmHWM`` rendering from a shipped preset,
 as ``bench/memory.py`` measures): 3-60 s, mono and stereo, 44.1 and 48 kHz, 2-10 iterations;
@@ -32,7 +32,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 from .errors import GramophoneError
 from .optimise import HISTORY
-from .render import RenderSettings
+from .render_settings import RenderSettings
 
 MB = 1 << 20
 #: Resident before the first render: the interpreter, torch, the model and a preset (227 MB measured).

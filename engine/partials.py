@@ -23,7 +23,7 @@ partials (noise, drum hits) is left as the optimiser made it. The envelope is th
 own, smoothed in time, so a sparse or impulsive texture does not chop the notes into its clicks
 (measured: setting them on the instantaneous level cost a blues mix as leaves 0.3 of content
 kept). The content's phase then carries the partials through Griffin-Lim
-(:func:`engine.render._starting_phase` keeps it wherever the render did not add energy).
+(:func:`engine.domains.starting_phase` keeps it wherever the render did not add energy).
 
 The measure this step answers to, peak chroma (:func:`engine.metrics.pitch_kept`), counts
 peaks above a local median, much as this step sets them: it is not an independent judge of it.

@@ -21,10 +21,12 @@ from .loudness import lufs_target, normalise_lufs
 from .models import Stats, TextureModel
 from .progress import CancelToken, ProgressCallback
 from .automation import span
-from .render import RenderSettings, analyse_style
+from .chunks import chunk_frames
+from .render import analyse_style, finish
+from .render_settings import RenderSettings
 from . import sidecar as _sidecar
-from .streaming import chunk_frames, render_streamed
-from .style_blend import finish, full_render, render_blend
+from .streaming import render_streamed
+from .style_blend import full_render, render_blend
 from .takes import take_path, take_settings
 
 

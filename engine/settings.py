@@ -1,7 +1,7 @@
 """The one table of render settings: each declared once, with its type, values, default, help and
 the front ends it is exposed in.
 
-:class:`~engine.render.RenderSettings` takes its defaults and its validation from :data:`SETTINGS`;
+:class:`~engine.render_settings.RenderSettings` takes its defaults and its validation from :data:`SETTINGS`;
 the bridge makes from it the command line's options (``render``, ``demo``, ``batch``), the OSC
 render options, the batch manifest's columns, and the settings table in docs/settings.md
 (:func:`markdown`); every setting is recorded in the render's sidecar. ``tests/test_settings.py``

@@ -22,7 +22,7 @@ from .limits import MAX_SIDECAR_BYTES, parse_json, read_bounded
 
 if TYPE_CHECKING:
     from .models import Stats, TextureModel
-    from .render import RenderSettings
+    from .render_settings import RenderSettings
 
 FORMAT = "gramophone-render"
 FORMAT_VERSION = 1
@@ -125,8 +125,8 @@ def _plain(value: Any) -> Any:
 
 
 def settings_from(data: dict[str, Any]) -> "RenderSettings":
-    """The :class:`~gramophone.engine.render.RenderSettings` a sidecar records (unknown keys ignored)."""
-    from .render import RenderSettings
+    """The :class:`~gramophone.engine.render_settings.RenderSettings` a sidecar records (unknown keys ignored)."""
+    from .render_settings import RenderSettings
 
     from .settings import BY_NAME
 

@@ -37,12 +37,12 @@ import numpy as np
 import torch
 
 from .automation import Automatable, Envelope, span
-from .loudness import match_loudness
 from .models import Stats, TextureModel
 from .progress import CancelToken, ProgressCallback
-from .render import RenderSettings, render
+from .render import finish, render
+from .render_settings import RenderSettings
 from .spectral import inverse_stft, stft_frames
-from .strength import CONTENT_FLOOR_DB, FLOOR_FADE, morph, morph_fft_size
+from .strength import CONTENT_FLOOR_DB, FLOOR_FADE, morph_fft_size
 
 
 #: Passes that bring each output frame back to its target level after the overlap-add (see blend_spectra).
@@ -101,20 +101,6 @@ def full_render(content: np.ndarray, sample_rate: int, model: TextureModel, styl
     b = render(content, sample_rate, model, blend_to, full, lambda f, loss: report(0.5 + f / 2, loss), cancel,
                level=level, offset=offset)
     return blend_spectra(a, b, settings.blend, sample_rate, offset)
-
-
-def finish(content: np.ndarray, full: np.ndarray, settings: RenderSettings, sample_rate: int,
-           offset: float = 0.0) -> np.ndarray:
-    """What :func:`engine.render.render` does after its full-strength render: ``strength`` morphs
-    ``content`` toward ``full``, then the level is matched to the content's (``match_loudness``).
-    On the same ``full`` this is render's result bit for bit (the takes of ``vary strength``
-    share one ``full``, :func:`engine.pipeline.render_takes`)."""
-    if span(settings.strength, offset, offset + content.shape[-1] / sample_rate)[1] == 0.0:
-        return content.astype(np.float32, copy=True)
-    out = morph(content, full, settings.strength, sample_rate, offset)
-    if settings.match_loudness:
-        out = match_loudness(out, content, sample_rate, limit=settings.peaks == "limit")
-    return out.astype(np.float32)
 
 
 def blend_spectra(a: np.ndarray, b: np.ndarray, weight: Automatable, sample_rate: int,

@@ -7,7 +7,7 @@
   energy, so each take is another instance of the texture (other raindrops, other crackle) over
   the same spectrogram; in the waveform domain (auditory, random, vgg19, soundnet) a seed other
   than 0 starts the optimiser from the content plus seeded noise 60 dB under it
-  (:func:`engine.render._seeded_start`), which it follows to another texture.
+  (:func:`engine.domains.seeded_start`), which it follows to another texture.
 * ``strength``: take k renders at ``k/N`` of the strength (of each point of an envelope), same
   seed: a spread from subtle to the full setting, e.g. 0.25, 0.5, 0.75, 1 for N = 4.
 
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from .automation import Envelope
 
 if TYPE_CHECKING:
-    from .render import RenderSettings
+    from .render_settings import RenderSettings
 
 VARY = ("seed", "strength")
 #: Most takes one job renders (each costs a full render).

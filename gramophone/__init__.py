@@ -38,7 +38,7 @@ __version__ = "0.2.0"
 _EXPORTS = {
     "render": "gramophone.engine.render",
     "analyse_style": "gramophone.engine.render",
-    "RenderSettings": "gramophone.engine.render",
+    "RenderSettings": "gramophone.engine.render_settings",
     "get_model": "gramophone.engine.models",
     "render_file": "gramophone.engine.pipeline",
     "RenderResult": "gramophone.engine.pipeline",
@@ -56,7 +56,8 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
     from .engine.pipeline import RenderResult, render_file
     from .engine.preset_store import PresetStore
     from .engine.progress import CancelToken
-    from .engine.render import RenderSettings, analyse_style, render
+    from .engine.render import analyse_style, render
+    from .engine.render_settings import RenderSettings
 
 
 def __getattr__(name: str) -> Any:

@@ -39,7 +39,7 @@ def test_failed_write_leaves_nothing_and_keeps_the_old_file(tmp_path, monkeypatc
             f.write(b"half a file")
         raise OSError("disk full")
 
-    monkeypatch.setattr(soundfile, "write", broken)
+    monkeypatch.setattr(soundfile, "SoundFile", broken)  # what write_audio's encoder opens
     with pytest.raises(GramophoneError, match="disk full"):
         write_audio(target, np.zeros((1, 100), np.float32), 44_100)
     assert target.read_bytes() == b"previous render"

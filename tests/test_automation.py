@@ -16,9 +16,10 @@ import pytest
 from gramophone.bridge import addresses as A
 from gramophone.bridge import manifest
 from gramophone.bridge.cli import main
-from gramophone.engine import RenderSettings, analyse_style, render, sidecar, streaming, synth
+from gramophone.engine import RenderSettings, analyse_style, render, sidecar, synth
 from gramophone.engine.audio_io import read_audio
 from gramophone.engine.automation import MAX_POINTS, Envelope
+from gramophone.engine.chunks import chunk_frames, chunk_spans
 from gramophone.engine.errors import GramophoneError
 from gramophone.engine.pipeline import render_file
 from gramophone.engine.settings import BY_NAME
@@ -232,7 +233,7 @@ def test_a_long_streamed_clip_follows_the_envelope_over_the_whole_file(tmp_path,
     render_file(path, tmp_path / "out.wav", kernel_model, wind_stats, settings)
     out, _ = read_audio(tmp_path / "out.wav")
     fade = int(settings.crossfade_seconds * SR)
-    spans = streaming.chunk_spans(content.shape[1], streaming.chunk_frames(settings, SR), fade)
+    spans = chunk_spans(content.shape[1], chunk_frames(settings, SR), fade)
     assert len(spans) >= 10
     # where the envelope is 0 (before 1 s, after 9 s) the content, up to the loudness match's one gain
     still = np.r_[0:int(0.9 * SR), int(9.1 * SR):content.shape[1]]

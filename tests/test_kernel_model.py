@@ -157,7 +157,7 @@ def test_marginal_distance_and_overshoot_match_their_formulas_by_autograd():
     """The hand-written backwards of ``marginal_distance`` and ``overshoot`` against autograd on
     the plain formulas (bin moments of weighted frames; mean squared excess over a ceiling)."""
     from gramophone.engine.models.kernel import bin_moments, marginal_distance
-    from gramophone.engine.render import overshoot
+    from gramophone.engine.domains import overshoot
 
     gen = torch.Generator().manual_seed(5)
     f = torch.rand(30, 20, generator=gen, dtype=torch.float64)

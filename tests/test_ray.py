@@ -16,7 +16,6 @@ ray = pytest.importorskip("ray", reason="Ray is an optional extra (pip install g
                                         "scripts/bootstrap.sh installs it)")
 
 from gramophone.bridge import batch
-from gramophone.bridge.batch import StyleChoice
 from gramophone.bridge.ray_backend import RayBackend
 from gramophone.bridge.workers import LocalWorkers
 from gramophone.engine import RenderSettings, synth

@@ -17,6 +17,7 @@ import torch
 from gramophone.engine import CancelToken, RenderCancelled, RenderSettings, analyse_style, render, synth
 from gramophone.engine import streaming
 from gramophone.engine.audio_io import read_audio, write_audio
+from gramophone.engine.chunks import chunk_frames, chunk_spans
 from gramophone.engine.loudness import PEAK_CEILING, match_loudness, rms
 from gramophone.engine.errors import GramophoneError
 from gramophone.engine.pipeline import render_file
@@ -159,7 +160,7 @@ def test_real_48k_render_has_no_clicks_or_level_steps(tmp_path, kernel_model):
     assert abs(rms(out) / rms(content) - 1) < 0.01 or (rms(out) < rms(content) and np.abs(out).max() > 0.98 * PEAK_CEILING)
 
     fade = int(CHUNKED.crossfade_seconds * sr)
-    spans = streaming.chunk_spans(content.shape[1], streaming.chunk_frames(CHUNKED, sr), fade)
+    spans = chunk_spans(content.shape[1], chunk_frames(CHUNKED, sr), fade)
     edges = sorted({s for s, _ in spans[1:]} | {e for _, e in spans[:-1]})
 
     window = int(0.1 * sr)  # the level just before and just after a point: no bigger a step at a join
@@ -323,14 +324,14 @@ def test_memory_does_not_grow_with_length(tmp_path, monkeypatch, kernel_model):
     monkeypatch.setattr(streaming, "BLOCK_FRAMES", 8192)
     rendered, read = [], []
     monkeypatch.setattr(streaming, "render", lambda c, *a, **k: (rendered.append(c.shape[1]), pointwise(c, *a, **k))[1])
-    original = streaming._read_blocks
+    original = streaming.read_blocks
 
     def reading(path, frames):
         for block in original(path, frames):
             read.append(block.shape[1])
             yield block
 
-    monkeypatch.setattr(streaming, "_read_blocks", reading)
+    monkeypatch.setattr(streaming, "read_blocks", reading)
     peaks = {}
     for seconds in (3.0, 12.0, 48.0):  # the first run only warms up (imports, caches)
         path = write_wav(tmp_path / f"clip{seconds}.wav", stereo(SR, seconds))
@@ -341,7 +342,7 @@ def test_memory_does_not_grow_with_length(tmp_path, monkeypatch, kernel_model):
     long_clip = 48 * SR * 2 * 4
     assert peaks[48.0] < 1.1 * peaks[12.0], peaks
     assert peaks[48.0] < long_clip / 3, (peaks, long_clip)
-    assert max(rendered) <= streaming.chunk_frames(CHUNKED, SR) and len(rendered) > 50
+    assert max(rendered) <= chunk_frames(CHUNKED, SR) and len(rendered) > 50
     assert max(read) <= 8192
 
 
@@ -361,7 +362,7 @@ def test_default_render_has_no_seams_across_several_joins(tmp_path, kernel_model
     out = read_audio(tmp_path / "out.wav")[0][0]
 
     fade = int(settings.crossfade_seconds * sr)
-    spans = streaming.chunk_spans(content.shape[1], streaming.chunk_frames(settings, sr), fade)
+    spans = chunk_spans(content.shape[1], chunk_frames(settings, sr), fade)
     assert len(spans) == 7
     joins = [(start, start + fade) for start, _ in spans[1:]]  # each crossfade's span
 

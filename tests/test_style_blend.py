@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from gramophone.bridge.cli import main
-from gramophone.engine import RenderSettings, analyse_style, render, sidecar, streaming, synth
+from gramophone.engine import RenderSettings, analyse_style, render, sidecar, synth
+from gramophone.engine.chunks import chunk_frames, chunk_spans
 from gramophone.engine.audio_io import read_audio
 from gramophone.engine.automation import Envelope
 from gramophone.engine.errors import GramophoneError
@@ -138,7 +139,7 @@ def test_a_long_streamed_clip_blends_over_the_whole_file(tmp_path, kernel_model,
                 blend_to=fire_stats)
     out, _ = read_audio(tmp_path / "out.wav")
     fade = int(settings.crossfade_seconds * SR)
-    spans = streaming.chunk_spans(content.shape[1], streaming.chunk_frames(settings, SR), fade)
+    spans = chunk_spans(content.shape[1], chunk_frames(settings, SR), fade)
     assert len(spans) >= 10
     joins = [s / SR for s, _ in spans[1:]] + [e / SR for _, e in spans[:-1]]
     points = [p for p in (1.0, 5.0, 9.0) if min(abs(p - j) for j in joins) > 0.15]

@@ -1,0 +1,56 @@
+"""Chunk geometry: where a long clip is cut, and how two chunks' renders are joined.
+
+A render cuts a clip longer than ``chunk_seconds`` into chunks that overlap by
+``crossfade_seconds`` (this bounds memory, the kernel loss being quadratic in a chunk's frames,
+and keeps statistics local); in memory (:func:`engine.render.render`, at the analysis rate) and
+streamed (:mod:`engine.streaming`, at the file's rate) alike, the spans are :func:`chunk_spans`'
+and neighbouring renders are crossfaded in the short-time spectrum by :func:`join_chunks`.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .render_settings import RenderSettings
+from .spectral import inverse_stft, stft_frames
+from .strength import morph_fft_size
+
+
+def chunk_frames(settings: RenderSettings, sample_rate: int) -> int:
+    """Frames in one chunk at ``sample_rate``; a clip longer than this is streamed."""
+    return int(settings.chunk_seconds * sample_rate)
+
+
+def chunk_spans(frames: int, size: int, fade: int) -> list[tuple[int, int]]:
+    """Equal chunks of at most ``size`` frames that overlap by ``fade`` (in memory and streamed)."""
+    if frames <= size:
+        return [(0, frames)]
+    count = -(-(frames - fade) // (size - fade))
+    length = -(-(frames - fade) // count) + fade
+    return [(i * (length - fade), min(i * (length - fade) + length, frames)) for i in range(count)]
+
+
+def join_chunks(ending: np.ndarray, starting: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Crossfade ``ending`` into ``starting`` (``[channels, n]``: the same stretch of two chunks'
+    renders at ``sample_rate``) in the short-time spectrum: each bin's power moves linearly from
+    the one to the other, its phase is the linear mix's. Why: two chunks are optimised apart, so
+    their renders of the overlap are partly alike and partly opposed in phase, and a crossfade of
+    the samples cancelled where they are opposed (measured on a steady tone rendered as wind: the
+    level dipped 5-7 dB for 50 ms at most joins; holding each window's level instead left the
+    spectrum combed there, spectral flux a third over its highest elsewhere)."""
+    fade = ending.shape[-1]
+    n_fft = morph_fft_size(sample_rate)
+    if fade <= n_fft:  # too short for a spectrum: the samples, linearly
+        ramp = (np.arange(fade, dtype=np.float32) + 0.5) / max(fade, 1)
+        return (ending * (1 - ramp) + starting * ramp).astype(ending.dtype)
+    hop = n_fft // 4
+    window = torch.hann_window(n_fft, dtype=torch.float64)
+    a, b = (stft_frames(torch.from_numpy(np.asarray(c, dtype=np.float64)), n_fft, hop, window) for c in (ending, starting))
+    share = torch.from_numpy(np.clip((np.arange(a.shape[-1]) * hop + 0.5) / fade, 0.0, 1.0))
+    power = (1 - share) * a.abs().square() + share * b.abs().square()
+    mix = (1 - share) * a + share * b
+    fallback = torch.where(share < 0.5, a, b)
+    phase = torch.where(mix.abs() > 1e-12, mix, fallback)
+    phase = phase / phase.abs().clamp_min(1e-30)
+    out = inverse_stft(power.sqrt() * phase, n_fft, hop, window, fade)
+    return out.numpy().astype(ending.dtype)
