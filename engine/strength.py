@@ -33,6 +33,8 @@ output is the content to float rounding (it has passed through the STFT), not bi
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
@@ -51,6 +53,41 @@ def morph_fft_size(sample_rate: int) -> int:
     return 1 << int(round(np.log2(0.046 * sample_rate)))
 
 
+@dataclass(frozen=True)
+class FrameGrid:
+    """The short-time frames two signals are morphed on (:func:`paired_spectra`)."""
+
+    n_fft: int
+    sample_rate: int
+
+    @property
+    def hop(self) -> int:
+        return self.n_fft // 4
+
+    @property
+    def window(self) -> torch.Tensor:
+        return torch.hann_window(self.n_fft, dtype=torch.float64)
+
+    def per_frame(self, value: Automatable, frames: int, offset: float = 0.0) -> float | torch.Tensor:
+        """``value`` as is, or an envelope read at each frame's centre (``offset``: the first sample's seconds)."""
+        if not isinstance(value, Envelope):
+            return value
+        return torch.from_numpy(value.at(offset + np.arange(frames) * self.hop / self.sample_rate))
+
+    def inverse(self, spectrum: torch.Tensor, length: int) -> np.ndarray:
+        """``float32`` samples of a spectrum on this grid."""
+        return inverse_stft(spectrum, self.n_fft, self.hop, self.window, length).numpy().astype(np.float32)
+
+
+def paired_spectra(a: np.ndarray, b: np.ndarray, sample_rate: int) -> tuple[torch.Tensor, torch.Tensor, FrameGrid]:
+    """The short-time spectra (float64, :func:`morph_fft_size` windows, 75 % overlap) of two
+    signals of one shape, and their grid: what the strength morph and the style blend both read."""
+    grid = FrameGrid(morph_fft_size(sample_rate), sample_rate)
+    window = grid.window
+    x, y = (torch.from_numpy(np.asarray(c, dtype=np.float64)) for c in (a, b))
+    return stft_frames(x, grid.n_fft, grid.hop, window), stft_frames(y, grid.n_fft, grid.hop, window), grid
+
+
 def morph(content: np.ndarray, rendered: np.ndarray, strength: Automatable, sample_rate: int,
           offset: float = 0.0) -> np.ndarray:
     """``content`` morphed ``strength`` of the way to ``rendered`` (both ``[channels, samples]``);
@@ -60,14 +97,8 @@ def morph(content: np.ndarray, rendered: np.ndarray, strength: Automatable, samp
             return rendered
         if strength <= 0.0:
             return content
-    n_fft = morph_fft_size(sample_rate)
-    hop = n_fft // 4
-    window = torch.hann_window(n_fft, dtype=torch.float64)
-    c, y = (torch.from_numpy(np.asarray(a, dtype=np.float64)) for a in (content, rendered))
-    length = c.shape[-1]
-    sc, sy = stft_frames(c, n_fft, hop, window), stft_frames(y, n_fft, hop, window)
-    s: float | torch.Tensor = strength if not isinstance(strength, Envelope) else \
-        torch.from_numpy(strength.at(offset + np.arange(sc.shape[-1]) * hop / sample_rate))  # one per frame
+    sc, sy, grid = paired_spectra(content, rendered, sample_rate)
+    s = grid.per_frame(strength, sc.shape[-1], offset)
     floor = 1e-9 * max(float(sc.abs().max()), float(sy.abs().max()), 1e-12)
     rendered_magnitude = sy.abs().clamp_min(floor)
     # The floor fades in over the first FLOOR_FADE of strength, so the morph stays continuous at s = 0.
@@ -77,5 +108,4 @@ def morph(content: np.ndarray, rendered: np.ndarray, strength: Automatable, samp
     magnitude = content_magnitude ** (1 - s) * rendered_magnitude ** s
     mix = (1 - s) * sc + s * sy
     phase = torch.where(mix.abs() > floor, mix / mix.abs().clamp_min(floor), sc / sc.abs().clamp_min(floor))
-    out = inverse_stft(magnitude * phase, n_fft, hop, window, length)
-    return out.numpy().astype(np.float32)
+    return grid.inverse(magnitude * phase, content.shape[-1])

@@ -36,13 +36,13 @@ from typing import Any, Callable, Optional
 import numpy as np
 import torch
 
-from .automation import Automatable, Envelope, span
+from .automation import Automatable, span
 from .models import Stats, TextureModel
 from .progress import CancelToken, ProgressCallback
 from .render import finish, render
 from .render_settings import RenderSettings
 from .spectral import inverse_stft, stft_frames
-from .strength import CONTENT_FLOOR_DB, FLOOR_FADE, morph_fft_size
+from .strength import CONTENT_FLOOR_DB, FLOOR_FADE, paired_spectra
 
 
 #: Passes that bring each output frame back to its target level after the overlap-add (see blend_spectra).
@@ -110,15 +110,9 @@ def blend_spectra(a: np.ndarray, b: np.ndarray, weight: Automatable, sample_rate
     mix, and each frame brought to the level interpolated in dB between ``a``'s and ``b``'s there
     (see the module's notes). An envelope is read at each frame's centre, ``offset`` seconds being
     the first sample. Exact at a weight of 0 or 1 to float rounding (one STFT round trip)."""
-    n_fft = morph_fft_size(sample_rate)
-    hop = n_fft // 4
-    window = torch.hann_window(n_fft, dtype=torch.float64)
-    x, y = (torch.from_numpy(np.asarray(c, dtype=np.float64)) for c in (a, b))
-    length = x.shape[-1]
-    sa, sb = stft_frames(x, n_fft, hop, window), stft_frames(y, n_fft, hop, window)
-    frames = sa.shape[-1]
-    w = torch.from_numpy(weight.at(offset + np.arange(frames) * hop / sample_rate)) \
-        if isinstance(weight, Envelope) else torch.full((frames,), float(weight), dtype=torch.float64)
+    sa, sb, grid = paired_spectra(a, b, sample_rate)
+    frames, length = sa.shape[-1], a.shape[-1]
+    w = torch.as_tensor(grid.per_frame(weight, frames, offset), dtype=torch.float64).expand(frames)
     tiny = 1e-9 * max(float(sa.abs().max()), float(sb.abs().max()), 1e-12)
     ma, mb = sa.abs().clamp_min(tiny), sb.abs().clamp_min(tiny)
     floor = 10 ** (-CONTENT_FLOOR_DB / 20)
@@ -134,12 +128,13 @@ def blend_spectra(a: np.ndarray, b: np.ndarray, weight: Automatable, sample_rate
     fallback = torch.where(w < 0.5, sa, sb)
     phase = torch.where(mix.abs() > tiny, mix, fallback)
     phase = phase / phase.abs().clamp_min(1e-300)
-    out = inverse_stft(magnitude * phase, n_fft, hop, window, length)
+    window = grid.window
+    out = inverse_stft(magnitude * phase, grid.n_fft, grid.hop, window, length)
     # The frames' phases come from two unrelated renders, so their overlap-add partly cancels (up
     # to 3 dB lost halfway between two textures): a second pass brings each frame of the output
     # itself to the target, a gain that moves smoothly from frame to frame, so it costs little more.
     for _ in range(LEVEL_PASSES):
-        spec = stft_frames(out, n_fft, hop, window)
+        spec = stft_frames(out, grid.n_fft, grid.hop, window)
         power = spec.abs().square().sum(dim=tuple(range(spec.dim() - 1)))
-        out = inverse_stft(spec * (target / (power + eps)).sqrt(), n_fft, hop, window, length)
+        out = inverse_stft(spec * (target / (power + eps)).sqrt(), grid.n_fft, grid.hop, window, length)
     return out.numpy().astype(np.float32)
