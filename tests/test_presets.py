@@ -41,6 +41,7 @@ def cli(tmp_path, *argv):
     return main(["--preset-dir", str(tmp_path / "user"), *argv])
 
 
+@pytest.mark.slow
 def test_cli_round_trip(tmp_path, style_file, melody, capsys, monkeypatch):
     monkeypatch.setenv("GRAMOPHONE_SHIPPED_PRESETS", str(tmp_path / "shipped"))
     drone = write_wav(tmp_path / "drone.wav", np.roll(melody, 1000))
@@ -150,6 +151,7 @@ def test_blend_weights_select_the_parts(style_file, tmp_path, melody):
     assert loss[0] > loss[1] > loss[2] and loss[2] < 1e-4
 
 
+@pytest.mark.slow
 def test_render_from_preset_equals_render_from_files(store, style_file, melody, rain):
     for name, params in (("kernel", {}), ("random", {"filters": 128}), ("auditory", {})):
         model = get_model(name, **params)

@@ -84,6 +84,7 @@ def test_unsafe_or_wrong_weights_are_refused(tmp_path, capfd):
         get_model("kernel", weights_path=tmp_path / "shape.pt")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,params,domain", [("vgg19", SMALL_VGG, "spectrogram"), ("soundnet", {}, "waveform")])
 def test_pretrained_models_render_and_lower_their_loss(tmp_path, name, params, domain):
     model = get_model(name, weights="random", **params)

@@ -56,11 +56,13 @@ def test_output_has_content_shape_and_no_clipping(melody, rendered):
     assert rms(rendered) >= rms(melody) * 0.98 or np.abs(rendered).max() >= 0.98 * PEAK_CEILING
 
 
+@pytest.mark.slow
 def test_render_is_deterministic(melody, kernel_model, rain_stats, rendered):
     again = render(melody, SR, kernel_model, rain_stats, FAST)
     assert np.array_equal(again, rendered)
 
 
+@pytest.mark.slow
 def test_strength_is_monotone(melody, rain, kernel_model, rain_stats):
     losses = []
     for s in (0.0, 0.3, 0.6, 1.0):
@@ -71,6 +73,7 @@ def test_strength_is_monotone(melody, rain, kernel_model, rain_stats):
     assert all(a > b for a, b in zip(losses, losses[1:])), losses
 
 
+@pytest.mark.slow
 def test_strength_is_a_morph_of_the_full_render(melody, kernel_model, rain_stats):
     """What bench/frontier.py relies on to judge every strength from one render."""
     from gramophone.engine.loudness import match_loudness
@@ -119,6 +122,7 @@ def test_stereo_keeps_each_channel_and_the_image(melody, kernel_model, rain_stat
     assert np.std(out[1]) < np.std(out[0])
 
 
+@pytest.mark.slow
 def test_long_clips_are_chunked_without_seams(melody, kernel_model, rain_stats):
     long = np.tile(melody, 3)  # 9 s
     chunked = render(long, SR, kernel_model, rain_stats, RenderSettings(iterations=6, domain="waveform", chunk_seconds=4.0))
@@ -162,6 +166,7 @@ def test_waveform_models_take_on_the_style_spectrum(melody, rain):
     assert abs(high_band_share_db(loose) - target) > 3.0
 
 
+@pytest.mark.slow
 def test_statistics_without_a_spectrum_render_as_before(melody, rain):
     """Presets made before statistics held ``power`` load with none: the render skips the step."""
     from gramophone.engine.models import get_model
