@@ -61,6 +61,7 @@ def test_presets_listing_and_show(client):
     assert info[:3] == ["rain", "kernel", "shipped"] and info[4] > 0 and info[5] > 0 and len(info[6]) == 64
 
 
+@pytest.mark.slow
 def test_preset_create_over_osc(client, work, rain):
     write_wav(work / "style.wav", rain)
     assert client.request("/gramophone/preset/create", "my rain", str(work / "style.wav"), "description", "mine",
