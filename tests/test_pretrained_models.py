@@ -96,6 +96,7 @@ def test_pretrained_models_render_and_lower_their_loss(tmp_path, name, params, d
     assert loss(out) < loss(content)
 
 
+@pytest.mark.slow
 def test_preset_made_with_weights_needs_the_same_file(tmp_path, rain):
     style = write_wav(tmp_path / "rain.wav", rain)
     weights = checkpoint(tmp_path, SoundNet8())

@@ -133,6 +133,7 @@ def test_long_clips_are_chunked_without_seams(melody, kernel_model, rain_stats):
     assert jumps.max() < 10 * np.percentile(jumps, 99.9)
 
 
+@pytest.mark.slow
 def test_random_model_renders(melody, rain):
     from gramophone.engine.models import get_model
 
@@ -149,6 +150,7 @@ def high_band_share_db(clip: np.ndarray) -> float:
     return float(10 * np.log10(power[np.fft.rfftfreq(clip.shape[1], 1 / SR) > 4000].sum() / power.sum()))
 
 
+@pytest.mark.slow
 def test_waveform_models_take_on_the_style_spectrum(melody, rain):
     """The random net's Gram statistics leave the long-term spectrum loose (a plucked melody
     stayed 4 dB short of rain's brightness); its statistics now hold the style's spectrum and the
@@ -195,6 +197,7 @@ def test_cuda_render_matches_cpu(melody, kernel_model, rain_stats):
     assert content_preservation(gpu, cpu, SR) > 0.95
 
 
+@pytest.mark.slow
 def test_default_render_moves_every_band_to_the_style_up_to_20_khz():
     """At 44.1 kHz the style's top octave reaches the output: a melody with nothing above 11 kHz,
     rendered in the style of hiss that has, comes out with the style's 11-20 kHz level."""

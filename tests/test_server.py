@@ -293,6 +293,7 @@ def test_docs_show_the_address_table():
     assert A.markdown() in doc, "regenerate the OSC table in docs/osc.md: python -m gramophone.bridge.addresses"
 
 
+@pytest.mark.slow
 def test_preset_create_for_a_pretrained_model_needs_weights(client, work, rain):
     write_wav(work / "style.wav", rain)
     err = client.request("/gramophone/preset/create", "net", str(work / "style.wav"), "model", "soundnet",
