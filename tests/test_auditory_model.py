@@ -57,6 +57,7 @@ def test_auditory_loss_gradient_passes_finite_difference_check():
     assert float(grad @ direction) == pytest.approx(float(numeric), rel=1e-4)
 
 
+@pytest.mark.slow
 def test_render_raises_the_statistic_snr_of_every_group():
     model = get_model("auditory")
     content, style = synth.plucked_melody(SR, 2.0), synth.rain(SR, 2.0)
@@ -89,6 +90,7 @@ def test_preconditioner_follows_the_targets_band_levels():
     assert float(gains[(freqs > 100) & (freqs < 400)].mean()) > 30 * float(gains[freqs > 8_500].mean())
 
 
+@pytest.mark.slow
 def test_preconditioning_speeds_up_convergence(monkeypatch):
     model = get_model("auditory")
     content, style = synth.plucked_melody(SR, 2.0), synth.bowed_drone(SR, 2.0)
@@ -102,6 +104,7 @@ def test_preconditioning_speeds_up_convergence(monkeypatch):
     assert preconditioned > plain + 2, (preconditioned, plain)
 
 
+@pytest.mark.slow
 def test_render_stops_once_converged():
     model = get_model("auditory")
     drone = synth.bowed_drone(SR, 1.0)
@@ -115,6 +118,7 @@ def test_render_stops_once_converged():
     assert min(statistic_snr(model, torch.from_numpy(to_analysis_rate(out, SR, model)[0]), stats).values()) >= 30
 
 
+@pytest.mark.slow
 def test_stereo_chunked_render_keeps_each_channels_level():
     model = get_model("auditory")
     left = synth.plucked_melody(SR, 1.8)[0]
@@ -129,6 +133,7 @@ def test_stereo_chunked_render_keeps_each_channels_level():
     np.testing.assert_allclose(level(out) / level(out)[0], level(content) / level(content)[0], rtol=0.1)
 
 
+@pytest.mark.slow
 def test_a_44k_render_delivers_the_statistics_it_converged_to():
     """The loss scores the content plus the change as resampling it back to 44.1 kHz and
     analysing the file again leaves it (the last few hundred Hz below 11 kHz are lost)."""
@@ -141,6 +146,7 @@ def test_a_44k_render_delivers_the_statistics_it_converged_to():
     assert min(delivered.values()) >= CONVERGED_SNR_DB - 1, delivered
 
 
+@pytest.mark.slow
 def test_strength_is_a_usable_knob():
     """Content-initialised and stopped early (its default), strength moves the auditory model's
     render toward the style step by step and half strength keeps the content (measured: style

@@ -269,6 +269,7 @@ def test_an_envelope_at_zero_over_a_streamed_clip_is_the_content_unrendered(tmp_
 
 # ---- sidecar and --like ----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_sidecar_records_the_envelope_and_like_reproduces_it(tmp_path, melody, rain, capsys):
     clip, style = write_wav(tmp_path / "clip.wav", melody), write_wav(tmp_path / "rain.wav", rain)
     first = tmp_path / "first.wav"

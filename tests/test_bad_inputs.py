@@ -94,7 +94,8 @@ def test_one_sample_clip(tmp_path, kernel_model, rain_stats):
     assert out.shape == (1, 1) and np.isfinite(out).all() and np.abs(out).max() <= 1
 
 
-@pytest.mark.parametrize("sr,channels", [(8_000, 1), (192_000, 1), (44_100, 6), (48_000, 2)])
+@pytest.mark.parametrize("sr,channels", [(8_000, 1), (192_000, 1), pytest.param(48_000, 2, marks=pytest.mark.slow),
+                                         pytest.param(44_100, 6, marks=pytest.mark.slow)])
 def test_rates_and_channel_counts(tmp_path, kernel_model, rain_stats, sr, channels):
     t = np.arange(int(1.5 * sr)) / sr
     clip = np.stack([0.2 * np.sin(2 * np.pi * (220 + 110 * c) * t) * (1 + np.sin(2 * np.pi * 2 * t))

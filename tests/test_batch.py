@@ -55,6 +55,7 @@ def records(out: Path) -> list[dict]:
     return json.loads((out / "batch.json").read_text())["items"]
 
 
+@pytest.mark.slow
 def test_folder_batch_names_mirrors_records_and_resumes(tmp_path, library):
     out = tmp_path / "out"
     plan = batch.plan([str(library)], out, [StyleChoice(preset="rain"), StyleChoice(preset="fire")], [0.5, 1.0],
@@ -242,6 +243,7 @@ def test_a_worker_killed_mid_render_is_recorded_and_the_rest_go_on(tmp_path, lib
     assert not victim.output.exists() and leftovers(out) == []
 
 
+@pytest.mark.slow
 def test_ctrl_c_mid_batch_then_resume_gives_bit_identical_outputs(tmp_path, library):
     clips = tmp_path / "clips"
     clips.mkdir()

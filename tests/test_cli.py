@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from gramophone.bridge.cli import main
 from gramophone.engine.audio_io import read_audio
@@ -12,6 +13,7 @@ from gramophone.engine.audio_io import read_audio
 from helpers import write_wav
 
 
+@pytest.mark.slow
 def test_render_writes_output_and_prints_its_path(tmp_path, melody, rain, capsys):
     content, style = write_wav(tmp_path / "c.wav", melody), write_wav(tmp_path / "s.wav", rain)
     out = tmp_path / "o.wav"
@@ -42,6 +44,7 @@ def test_contour_option_reaches_the_render(tmp_path, melody, rain):
     assert not np.allclose(outs["0"], outs["0.4"])
 
 
+@pytest.mark.slow
 def test_user_errors_are_one_line_without_traceback(tmp_path, melody):
     content = write_wav(tmp_path / "c.wav", melody)
     cases = [["render", str(tmp_path / "missing.wav"), "--style", str(content), "-o", str(tmp_path / "o.wav")],

@@ -1,10 +1,13 @@
 """The README (the user guide) and docs/ (how it works, architecture, the reference tables): every
 relative link resolves, every page in docs/ is linked from the README, and the README's first
-screen still gives the two set-up commands. The generated tables are checked where they live by
+screen still gives the two set-up commands and the tests' fast layer, which leaves out the
+`external` and `slow` tests while CI runs everything. The generated tables are checked where they live by
 test_settings.py (docs/settings.md), test_server.py (docs/osc.md) and test_errors.py (docs/errors.md)."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,3 +59,29 @@ def test_the_architecture_lists_every_module():
     modules = [p for folder in ("engine", "bridge") for p in sorted((ROOT / folder).glob("*.py")) if p.stem != "__init__"]
     assert len(modules) > 20
     assert not [str(p.relative_to(ROOT)) for p in modules if not re.search(rf"\b{re.escape(p.name)}\b", text)]
+
+
+FAST_LAYER = re.compile(r'^\.venv/bin/python -m pytest -m "([^"]+)"$', re.M)
+
+
+def test_the_readmes_fast_layer_leaves_out_external_and_slow_tests():
+    """The README's fast-layer command as written (collection only, on two files): it keeps the
+    auditory model's quick tests and leaves out its converging renders and the wheel's tests."""
+    (expression,) = FAST_LAYER.findall((ROOT / "README.md").read_text())
+    files = ["tests/test_auditory_model.py", "tests/test_installed_wheel.py"]
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-m", expression, "--collect-only", "-q",
+                           "-p", "no:cacheprovider", *files], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    selected = [line for line in proc.stdout.splitlines() if "::" in line]
+    assert "tests/test_auditory_model.py::test_half_cosine_bank_squares_sum_to_one" in selected
+    assert not [t for t in selected if "installed_wheel" in t or "converged_to" in t], selected
+
+
+def test_ci_runs_every_layer():
+    """``.ci/run`` runs scripts/test.sh, whose pytest (and pytest's own options) select no marker."""
+    assert "scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
+    pytest_lines = [line.split(" pytest", 1)[1] for line in (ROOT / "scripts" / "test.sh").read_text().splitlines()
+                    if " pytest" in line]  # its options, after `python -m pytest`
+    addopts = re.search(r"^addopts = (.*)$", (ROOT / "pyproject.toml").read_text(), re.M)
+    assert pytest_lines and addopts
+    assert not [line for line in [*pytest_lines, addopts.group(1)] if re.search(r"(^|\s)-m\b", line)]

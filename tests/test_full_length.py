@@ -33,6 +33,7 @@ def contents() -> dict[str, np.ndarray]:
     return {"drone": synth.bowed_drone(SR, SECONDS), "melody": np.ascontiguousarray(melody)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("style_name", ["fire", "rain"])
 @pytest.mark.parametrize("chunk_seconds", [30.0, 5.0])
 def test_full_length_renders_end_cleanly_at_their_contents_level(contents, kernel_model, style_name, chunk_seconds):

@@ -2,12 +2,14 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from gramophone.engine import preset_format
 from gramophone.engine.preset_store import PresetStore, default_shipped_dir
 
 
+@pytest.mark.slow
 def test_library_has_six_or_more_distinct_loadable_presets():
     store = PresetStore(Path("/nonexistent-user-dir"), default_shipped_dir())
     entries = [e for e in store.entries() if e.origin == "shipped"]

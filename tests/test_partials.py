@@ -43,6 +43,7 @@ def test_partial_peaks_are_the_partials_not_noise():
     assert keep_partials(magnitude(tone(220.0)), magnitude(tone(220.0)), 0.0, SR).equal(magnitude(tone(220.0)))
 
 
+@pytest.mark.slow
 def test_partials_keep_the_melody_at_full_strength(melody, kernel_model, rain_stats):
     settings = RenderSettings()
     kept = render(melody, SR, kernel_model, rain_stats, settings)

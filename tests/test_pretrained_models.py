@@ -84,6 +84,7 @@ def test_unsafe_or_wrong_weights_are_refused(tmp_path, capfd):
         get_model("kernel", weights_path=tmp_path / "shape.pt")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,params,domain", [("vgg19", SMALL_VGG, "spectrogram"), ("soundnet", {}, "waveform")])
 def test_pretrained_models_render_and_lower_their_loss(tmp_path, name, params, domain):
     model = get_model(name, weights="random", **params)
@@ -95,6 +96,7 @@ def test_pretrained_models_render_and_lower_their_loss(tmp_path, name, params, d
     assert loss(out) < loss(content)
 
 
+@pytest.mark.slow
 def test_preset_made_with_weights_needs_the_same_file(tmp_path, rain):
     style = write_wav(tmp_path / "rain.wav", rain)
     weights = checkpoint(tmp_path, SoundNet8())

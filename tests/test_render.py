@@ -56,11 +56,13 @@ def test_output_has_content_shape_and_no_clipping(melody, rendered):
     assert rms(rendered) >= rms(melody) * 0.98 or np.abs(rendered).max() >= 0.98 * PEAK_CEILING
 
 
+@pytest.mark.slow
 def test_render_is_deterministic(melody, kernel_model, rain_stats, rendered):
     again = render(melody, SR, kernel_model, rain_stats, FAST)
     assert np.array_equal(again, rendered)
 
 
+@pytest.mark.slow
 def test_strength_is_monotone(melody, rain, kernel_model, rain_stats):
     losses = []
     for s in (0.0, 0.3, 0.6, 1.0):
@@ -71,6 +73,7 @@ def test_strength_is_monotone(melody, rain, kernel_model, rain_stats):
     assert all(a > b for a, b in zip(losses, losses[1:])), losses
 
 
+@pytest.mark.slow
 def test_strength_is_a_morph_of_the_full_render(melody, kernel_model, rain_stats):
     """What bench/frontier.py relies on to judge every strength from one render."""
     from gramophone.engine.loudness import match_loudness
@@ -119,6 +122,7 @@ def test_stereo_keeps_each_channel_and_the_image(melody, kernel_model, rain_stat
     assert np.std(out[1]) < np.std(out[0])
 
 
+@pytest.mark.slow
 def test_long_clips_are_chunked_without_seams(melody, kernel_model, rain_stats):
     long = np.tile(melody, 3)  # 9 s
     chunked = render(long, SR, kernel_model, rain_stats, RenderSettings(iterations=6, domain="waveform", chunk_seconds=4.0))
@@ -129,6 +133,7 @@ def test_long_clips_are_chunked_without_seams(melody, kernel_model, rain_stats):
     assert jumps.max() < 10 * np.percentile(jumps, 99.9)
 
 
+@pytest.mark.slow
 def test_random_model_renders(melody, rain):
     from gramophone.engine.models import get_model
 
@@ -145,6 +150,7 @@ def high_band_share_db(clip: np.ndarray) -> float:
     return float(10 * np.log10(power[np.fft.rfftfreq(clip.shape[1], 1 / SR) > 4000].sum() / power.sum()))
 
 
+@pytest.mark.slow
 def test_waveform_models_take_on_the_style_spectrum(melody, rain):
     """The random net's Gram statistics leave the long-term spectrum loose (a plucked melody
     stayed 4 dB short of rain's brightness); its statistics now hold the style's spectrum and the
@@ -162,6 +168,7 @@ def test_waveform_models_take_on_the_style_spectrum(melody, rain):
     assert abs(high_band_share_db(loose) - target) > 3.0
 
 
+@pytest.mark.slow
 def test_statistics_without_a_spectrum_render_as_before(melody, rain):
     """Presets made before statistics held ``power`` load with none: the render skips the step."""
     from gramophone.engine.models import get_model
@@ -190,6 +197,7 @@ def test_cuda_render_matches_cpu(melody, kernel_model, rain_stats):
     assert content_preservation(gpu, cpu, SR) > 0.95
 
 
+@pytest.mark.slow
 def test_default_render_moves_every_band_to_the_style_up_to_20_khz():
     """At 44.1 kHz the style's top octave reaches the output: a melody with nothing above 11 kHz,
     rendered in the style of hiss that has, comes out with the style's 11-20 kHz level."""

@@ -75,6 +75,7 @@ def test_presets_listing_and_show(client):
     assert info[:3] == ["rain", "kernel", "shipped"] and info[4] > 0 and info[5] > 0 and len(info[6]) == 64
 
 
+@pytest.mark.slow
 def test_preset_create_over_osc(client, work, rain):
     write_wav(work / "style.wav", rain)
     assert client.request("/gramophone/preset/create", "my rain", str(work / "style.wav"), "description", "mine",
@@ -316,6 +317,7 @@ def test_docs_show_the_address_table():
     assert A.markdown() in doc, "regenerate the OSC table in docs/osc.md: python -m gramophone.bridge.addresses"
 
 
+@pytest.mark.slow
 def test_preset_create_for_a_pretrained_model_needs_weights(client, work, rain):
     write_wav(work / "style.wav", rain)
     err = client.request("/gramophone/preset/create", "net", str(work / "style.wav"), "model", "soundnet",

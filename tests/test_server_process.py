@@ -147,6 +147,7 @@ def test_sigkill_during_a_render_leaves_no_output(served, tmp_path):
     client.close()
 
 
+@pytest.mark.slow
 def test_port_in_use_is_a_clear_error(served, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "gramophone", "serve", "--port", str(served.port)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)

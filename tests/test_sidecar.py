@@ -29,6 +29,7 @@ def clips(tmp_path, melody, rain):
     return write_wav(tmp_path / "clip.wav", melody), write_wav(tmp_path / "style.wav", rain)
 
 
+@pytest.mark.slow
 def test_cli_render_writes_a_sidecar_with_everything(tmp_path, clips, capsys):
     clip, _ = clips
     out = tmp_path / "out.wav"
@@ -46,6 +47,7 @@ def test_cli_render_writes_a_sidecar_with_everything(tmp_path, clips, capsys):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left
 
 
+@pytest.mark.slow
 def test_no_sidecar_and_the_library_opt_out(tmp_path, clips, kernel_model, rain_stats):
     clip, style = clips
     assert main(["render", str(clip), "--style", str(style), "-o", str(tmp_path / "a.wav"), "--iterations", "1",
@@ -58,6 +60,7 @@ def test_no_sidecar_and_the_library_opt_out(tmp_path, clips, kernel_model, rain_
     assert json.loads((tmp_path / "c.wav.json").read_text())["style"]["preset"] is None
 
 
+@pytest.mark.slow
 def test_render_like_repeats_the_settings_on_another_clip(tmp_path, clips, melody, capsys):
     clip, style = clips
     first = tmp_path / "first.wav"
@@ -124,6 +127,7 @@ def test_lufs_target_cli_and_engine(tmp_path, clips, melody):
     assert integrated_lufs(normalise_lufs(six, SR, -20), SR) == pytest.approx(-20, abs=0.2)
 
 
+@pytest.mark.slow
 def test_a_sidecar_that_cannot_be_written_is_a_clear_error_and_the_render_stays(tmp_path, clips, kernel_model,
                                                                                 rain_stats):
     from gramophone.engine.errors import GramophoneError

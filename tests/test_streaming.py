@@ -100,7 +100,7 @@ def test_joins_and_loudness_equal_the_whole_clip_at_48k(tmp_path, monkeypatch, k
     assert np.abs(streamed - whole).max() < 1e-6
 
 
-@pytest.mark.parametrize("peaks", ["limit", "scale"])
+@pytest.mark.parametrize("peaks", [pytest.param("limit", marks=pytest.mark.slow), "scale"])
 def test_a_lufs_target_on_a_streamed_clip_equals_the_whole_clip(tmp_path, monkeypatch, kernel_model, peaks):
     """``loudness=-14`` on a clip of many chunks: what ``normalise_lufs`` gives the whole clip
     after its loudness match (the in-memory path), integrated loudness measured over the whole

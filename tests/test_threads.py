@@ -80,6 +80,7 @@ def test_cli_refuses_bad_threads_from_option_and_environment(command, tmp_path, 
     assert not (tmp_path / "out.wav").exists() and not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_setting_reaches_torch_in_the_worker(tmp_path, melody, rain, monkeypatch):
     """$GRAMOPHONE_THREADS, overridden by --threads, is what the worker process gives torch."""
     content, style = write_wav(tmp_path / "clip.wav", melody[:, :22_050]), write_wav(tmp_path / "rain.wav", rain)

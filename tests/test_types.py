@@ -30,6 +30,7 @@ def package_layout(into: Path) -> Path:
     return top
 
 
+@pytest.mark.slow
 def test_mypy_finds_no_errors_in_the_package(tmp_path):
     pytest.importorskip("mypy", reason="mypy is a test tool: pip install -e '.[test]'")
     package_layout(tmp_path / "site")

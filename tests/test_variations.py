@@ -62,7 +62,7 @@ def test_bad_variations_are_bad_parameter(bad):
 
 # ---- the seed matters in both domains --------------------------------------------------------
 
-@pytest.mark.parametrize("model_name", ["kernel", "auditory"])
+@pytest.mark.parametrize("model_name", ["kernel", pytest.param("auditory", marks=pytest.mark.slow)])
 def test_the_seed_changes_the_render_and_repeats_for_the_same_seed(model_name):
     """kernel (spectrogram domain): the seed draws the random phase of the bins the render fills;
     auditory (waveform domain): a seed other than 0 starts the optimiser from the content plus
@@ -80,6 +80,7 @@ def test_the_seed_changes_the_render_and_repeats_for_the_same_seed(model_name):
 
 # ---- the command line ------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_render_variations_writes_each_take_with_its_sidecar(tmp_path, melody, rain, monkeypatch, capsys):
     from gramophone.engine import pipeline
 
@@ -103,6 +104,7 @@ def test_render_variations_writes_each_take_with_its_sidecar(tmp_path, melody, r
     assert np.array_equal(read_audio(again)[0], takes[1])
 
 
+@pytest.mark.slow
 def test_render_variations_by_strength_spread_from_subtle_to_full(tmp_path, melody, capsys):
     clip = write_wav(tmp_path / "clip.wav", melody)
     assert main(["render", str(clip), "--preset", "rain", "-o", str(tmp_path / "o.flac"), "--iterations", "3",

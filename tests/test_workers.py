@@ -36,6 +36,7 @@ def ping_ms(client) -> float:
     return (time.perf_counter() - t) * 1000
 
 
+@pytest.mark.slow
 def test_ping_stays_quick_while_a_large_preset_loads(server, client, work, tmp_path):
     # a valid kernel preset of ~120 MB: reading and verifying its hash takes a good fraction of a second
     frames = 30_000
