@@ -6,7 +6,6 @@ on 10 s of 44.1 kHz audio: time, style match and content kept, in one run.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 
 from bench.common import machine, timed

@@ -1,5 +1,7 @@
 """The real `gramophone serve` process: a round trip with liblo's oscsend/oscdump (a third-party
 OSC implementation), clean shutdown on SIGTERM, and no partial file after SIGKILL."""
+import contextlib
+import json
 import os
 import select
 import shlex
@@ -8,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Iterator
 
 import pytest
 
@@ -37,86 +40,78 @@ def dumped_until_done(dump: subprocess.Popen, seconds: float) -> str:
     return text
 
 
-@pytest.mark.external
-@pytest.mark.skipif(shutil.which("oscsend") is None or shutil.which("oscdump") is None,
-                    reason="liblo-tools (oscsend/oscdump) not installed; .ci/run installs it")
-def test_round_trip_with_liblo_oscsend_and_oscdump(served, tmp_path):
+LIBLO = pytest.mark.skipif(shutil.which("oscsend") is None or shutil.which("oscdump") is None,
+                           reason="liblo-tools (oscsend/oscdump) not installed; .ci/run installs it")
+
+
+@contextlib.contextmanager
+def oscdump_replies(served) -> Iterator[subprocess.Popen]:
+    """liblo's oscdump on a free port, registered with the server as the reply port."""
     dump_port = free_port()
     dump = subprocess.Popen(["oscdump", "-L", str(dump_port)], stdout=subprocess.PIPE, text=True)
     try:
         time.sleep(0.3)
         subprocess.run(["oscsend", "localhost", str(served.port), "/gramophone/reply", "i", str(dump_port)], check=True)
+        yield dump
+    finally:
+        dump.kill()
+        dump.wait()
+
+
+def doc_oscsend(served, tmp_path, marker: str, paths: dict[str, str]) -> list[str]:
+    """docs/osc.md's oscsend line holding ``marker``, as words, its /tmp paths (``paths``) made
+    this test's, its port the server's."""
+    doc = (ROOT / "docs" / "osc.md").read_text()
+    line = next(x for x in doc.splitlines() if x.startswith("oscsend") and marker in x)
+    swap = {"/tmp/in.wav": str(tmp_path / "clip.wav"), "7770": str(served.port), **paths}
+    return [swap.get(w, w) for w in shlex.split(line)]
+
+
+@pytest.mark.external
+@LIBLO
+def test_round_trip_with_liblo_oscsend_and_oscdump(served, tmp_path):
+    with oscdump_replies(served) as dump:
         out = tmp_path / "liblo out.wav"  # a space in the path, as hosts produce
         subprocess.run(["oscsend", "localhost", str(served.port), "/gramophone/render", "sssssi", "liblo",
                         str(tmp_path / "clip.wav"), "rain", str(out), "iterations", "3"], check=True)
         text = dumped_until_done(dump, 60)
-        assert '/gramophone/queued si "liblo" 0' in text, text
-        assert "/gramophone/progress" in text
-        assert f'/gramophone/done ssf "liblo" "{out}"' in text, text
-        assert out.exists()
-    finally:
-        dump.kill()
-        dump.wait()
+    assert '/gramophone/queued si "liblo" 0' in text, text
+    assert "/gramophone/progress" in text
+    assert f'/gramophone/done ssf "liblo" "{out}"' in text, text
+    assert out.exists()
 
 
 @pytest.mark.external
-@pytest.mark.skipif(shutil.which("oscsend") is None or shutil.which("oscdump") is None,
-                    reason="liblo-tools (oscsend/oscdump) not installed; .ci/run installs it")
+@LIBLO
 def test_docs_oscsend_envelope_and_variations(served, tmp_path):
     """docs/osc.md's second oscsend line as shown (its /tmp paths made this test's): a strength
     envelope as a string and two takes, each announced with /gramophone/take before done."""
-    doc = (ROOT / "docs" / "osc.md").read_text()
-    line = next(x for x in doc.splitlines() if x.startswith("oscsend") and "variations" in x)
-    words = shlex.split(line)
     swell = tmp_path / "swell.wav"
-    words = [{"/tmp/in.wav": str(tmp_path / "clip.wav"), "/tmp/swell.wav": str(swell), "7770": str(served.port)}
-             .get(w, w) for w in words]
-    dump_port = free_port()
-    dump = subprocess.Popen(["oscdump", "-L", str(dump_port)], stdout=subprocess.PIPE, text=True)
-    try:
-        time.sleep(0.3)
-        subprocess.run(["oscsend", "localhost", str(served.port), "/gramophone/reply", "i", str(dump_port)], check=True)
+    words = doc_oscsend(served, tmp_path, "variations", {"/tmp/swell.wav": str(swell)})
+    with oscdump_replies(served) as dump:
         subprocess.run(words, check=True)
         text = dumped_until_done(dump, 180)
-        takes = [tmp_path / f"swell-v{k}.wav" for k in (1, 2)]
-        assert f'/gramophone/take siis "job2" 1 2 "{takes[0]}"' in text, text
-        assert f'/gramophone/take siis "job2" 2 2 "{takes[1]}"' in text, text
-        assert f'/gramophone/done ssf "job2" "{takes[0]}"' in text, text
-        assert all(t.is_file() for t in takes) and not swell.exists()
-        import json
-
-        assert json.loads((tmp_path / "swell-v2.wav.json").read_text())["strength"] == "0:0, 2:1"
-    finally:
-        dump.kill()
-        dump.wait()
+    takes = [tmp_path / f"swell-v{k}.wav" for k in (1, 2)]
+    assert f'/gramophone/take siis "job2" 1 2 "{takes[0]}"' in text, text
+    assert f'/gramophone/take siis "job2" 2 2 "{takes[1]}"' in text, text
+    assert f'/gramophone/done ssf "job2" "{takes[0]}"' in text, text
+    assert all(t.is_file() for t in takes) and not swell.exists()
+    assert json.loads((tmp_path / "swell-v2.wav.json").read_text())["strength"] == "0:0, 2:1"
 
 
 @pytest.mark.external
-@pytest.mark.skipif(shutil.which("oscsend") is None or shutil.which("oscdump") is None,
-                    reason="liblo-tools (oscsend/oscdump) not installed; .ci/run installs it")
+@LIBLO
 def test_docs_oscsend_blend_from_rain_to_fire(served, tmp_path):
     """docs/osc.md's third oscsend line as shown (its /tmp paths made this test's): a blend from
     the preset rain to blend_to fire and back, recorded in the sidecar."""
-    import json
-
-    doc = (ROOT / "docs" / "osc.md").read_text()
-    line = next(x for x in doc.splitlines() if x.startswith("oscsend") and "blend_to" in x)
     out = tmp_path / "rain-fire.wav"
-    words = [{"/tmp/in.wav": str(tmp_path / "clip.wav"), "/tmp/rain-fire.wav": str(out), "7770": str(served.port)}
-             .get(w, w) for w in shlex.split(line)]
-    dump_port = free_port()
-    dump = subprocess.Popen(["oscdump", "-L", str(dump_port)], stdout=subprocess.PIPE, text=True)
-    try:
-        time.sleep(0.3)
-        subprocess.run(["oscsend", "localhost", str(served.port), "/gramophone/reply", "i", str(dump_port)], check=True)
+    words = doc_oscsend(served, tmp_path, "blend_to", {"/tmp/rain-fire.wav": str(out)})
+    with oscdump_replies(served) as dump:
         subprocess.run(words, check=True)
         text = dumped_until_done(dump, 240)
-        assert f'/gramophone/done ssf "job3" "{out}"' in text, text
-        recorded = json.loads((tmp_path / "rain-fire.wav.json").read_text())
-        assert recorded["blend_to"]["preset"] == "fire" and recorded["settings"]["blend"] == "0:0, 1:1, 2:0"
-    finally:
-        dump.kill()
-        dump.wait()
+    assert f'/gramophone/done ssf "job3" "{out}"' in text, text
+    recorded = json.loads((tmp_path / "rain-fire.wav.json").read_text())
+    assert recorded["blend_to"]["preset"] == "fire" and recorded["settings"]["blend"] == "0:0, 1:1, 2:0"
 
 
 def start_long_render(served, tmp_path) -> Client:
