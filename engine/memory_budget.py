@@ -30,6 +30,7 @@ import re
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
+from .automation import Automatable, Envelope
 from .errors import GramophoneError
 from .optimise import HISTORY
 from .render_settings import RenderSettings
@@ -46,6 +47,11 @@ AUDIO_BYTES = 24.0
 FRAME_COPIES = 11.0
 #: float32 matrices of a chunk's patch pairs alive at the kernel loss's peak (fitted: 14.6).
 PATCH_COPIES = 14.5
+#: A moving style blend (:mod:`engine.style_blend`): what it adds to one render's peak, per
+#: sample and channel of a chunk at the content's rate (the first render kept while the second
+#: runs, both renders' float64 short-time spectra while they are combined), and whatever the
+#: length (fitted on 3 s mono, 6, 10 and 28 s stereo: all four within 15 %, bench/budget.py --blend).
+BLEND_BYTES, BLEND_MB = 270.0, 60.0
 
 
 def estimate_mb(frames: int, channels: int, sample_rate: int, model: str, params: Mapping[str, Any],
@@ -68,7 +74,15 @@ def estimate_mb(frames: int, channels: int, sample_rate: int, model: str, params
              + (FRAME_COPIES + kept) * spectrogram)
     if model == "kernel":
         total += PATCH_COPIES * 4.0 * chunk_frames * (chunk_frames + style_frames)
+    if blend_moves(settings.blend):
+        total += BLEND_MB * MB + BLEND_BYTES * channels * samples
     return total / MB
+
+
+def blend_moves(blend: Automatable) -> bool:
+    """Whether a render blends two styles (two full renders), not only the one at 0 or at 1.
+    (An envelope counts whatever its points: the estimate does not know the clip's span of it.)"""
+    return isinstance(blend, Envelope) or 0.0 < blend < 1.0
 
 
 def estimate_render(content: str | os.PathLike, settings: RenderSettings, *,

@@ -24,6 +24,18 @@ def test_the_estimate_is_within_25_percent_of_a_measured_peak(tmp_path, seconds,
     assert estimate(content, iterations) == pytest.approx(measured, rel=0.25)
 
 
+def test_a_style_blend_is_estimated_within_25_percent():
+    """A moving blend renders twice and combines the two: about twice a render's peak, estimated."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        content = write_content(Path(tmp) / "c.wav", 6, 2, 48_000)
+        measured, alone = measure(content, 2, blend_to="fire"), estimate(content, 2)
+        assert measured > 1.3 * alone  # the blend's own cost shows, so the test can tell
+        assert estimate(content, 2, blend_to="fire") == pytest.approx(measured, rel=0.25)
+
+
 def test_sizes():
     assert parse_size("1500") == 1500 and parse_size("512M") == 512 and parse_size("2G") == 2048
     assert parse_size("1.5GB") == 1536 and parse_size("2gib") == 2048
