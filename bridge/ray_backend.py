@@ -29,7 +29,7 @@ from ..engine.errors import GramophoneError
 from . import threads as thread_policy
 from .jobs import Emit
 from .ray_progress import ProgressSink
-from .render_task import RenderTask, StyleCache, announce_takes, discard, publish
+from .render_task import RenderTask, StyleCache, StyleSource, announce_takes, discard, publish
 from .workers import CANCEL_GRACE
 
 log = logging.getLogger("gramophone.ray")
@@ -93,13 +93,14 @@ class RayBackend:
     # ---- the job queue's side ------------------------------------------------------------
     def start(self, task: RenderTask) -> None:
         try:
-            style = self._style_ref(task)
+            style = self._style_ref(task.style)
+            blend = None if task.blend_to is None else self._style_ref(task.blend_to)
         except Exception as exc:  # a bad preset or style: this job's error, reported like any other
             from .render_task import error_fields
 
             threading.Thread(target=self.emit, args=(task.id, "error", *error_fields(exc)), daemon=True).start()
             return
-        ref = self._remote.remote(task, style, self._sink, self.ship_audio, self._threads)
+        ref = self._remote.remote(task, style, self._sink, self.ship_audio, self._threads, blend)
         with self._lock:
             self._running[task.id] = _Running(task, ref)
 
@@ -125,16 +126,17 @@ class RayBackend:
         self._thread.join(2)
 
     # ---- driver side ---------------------------------------------------------------------
-    def _style_ref(self, task: RenderTask) -> Any:
-        """The object-store reference of the task's statistics, put there once per style."""
-        key = task.style.key()
+    def _style_ref(self, source: StyleSource) -> Any:
+        """The object-store reference of a style's statistics (a task's, or its blend's second
+        style), put there once per style."""
+        key = source.key()
         if key not in self._styles:
             import numpy as np
 
             from .render_task import model_spec
 
-            model, stats = self._driver_cache.style(task.style)
-            spec = model_spec(model.name, model.params, task.style.weights)
+            model, stats = self._driver_cache.style(source)
+            spec = model_spec(model.name, model.params, source.weights)
             payload = {"key": repr(key), "model_spec": spec,
                        "stats": {k: np.ascontiguousarray(v.detach().cpu().numpy()) for k, v in stats.items()}}
             self._styles[key] = self.ray.put(payload)
@@ -224,7 +226,7 @@ class RayBackend:
 
 
 def _render_task(task: RenderTask, style: dict, sink: Any, ship_audio: bool,
-                 threads: tuple[thread_policy.Setting, int]) -> tuple:
+                 threads: tuple[thread_policy.Setting, int], blend: Optional[dict] = None) -> tuple:
     """The Ray task: render one job (in a Ray worker process, which keeps its cache between tasks)."""
     import shutil
     import tempfile
@@ -238,10 +240,16 @@ def _render_task(task: RenderTask, style: dict, sink: Any, ship_audio: bool,
     if _WORKER_CACHE is None:
         _WORKER_CACHE = StyleCache()
     used = thread_policy.apply(*threads)
-    if style["key"] not in _WORKER_STATS:  # the object store's arrays are read-only: copy once per worker
-        _WORKER_STATS.clear()
-        _WORKER_STATS[style["key"]] = {k: torch.from_numpy(v.copy()) for k, v in style["stats"].items()}
-    stats = _WORKER_STATS[style["key"]]
+    def worker_stats(payload: dict) -> dict:
+        """The object store's arrays are read-only: copied once per worker (the last two styles kept)."""
+        if payload["key"] not in _WORKER_STATS:
+            while len(_WORKER_STATS) >= 2:
+                _WORKER_STATS.pop(next(iter(_WORKER_STATS)))
+            _WORKER_STATS[payload["key"]] = {k: torch.from_numpy(v.copy()) for k, v in payload["stats"].items()}
+        return _WORKER_STATS[payload["key"]]
+
+    stats = worker_stats(style)
+    second = None if blend is None else {"blend_model_spec": blend["model_spec"], "blend_stats": worker_stats(blend)}
     sink.put.remote((task.id, "started", os.getpid(), used))
     last = [0.0]
 
@@ -253,7 +261,7 @@ def _render_task(task: RenderTask, style: dict, sink: Any, ship_audio: bool,
 
     local = tempfile.mkdtemp(prefix="gramophone-ray-") if ship_audio else None
     run = replace(task, staging=str(Path(local) / "out") if local else task.staging,
-                  extra={"model_spec": style["model_spec"], "stats": stats})
+                  extra={"model_spec": style["model_spec"], "stats": stats, **(second or {})})
     try:
         result = run_task(run, _WORKER_CACHE, progress)
         if local:

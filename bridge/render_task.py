@@ -58,7 +58,7 @@ class RenderTask:
     #: extra: statistics already resolved by the caller (Ray passes them through the object store)
     extra: dict = field(default_factory=dict, compare=False)
     #: a second style, which ``settings.blend`` moves to (:mod:`engine.style_blend`); resolved where
-    #: the task runs (a Ray worker reads its preset file itself)
+    #: the task runs, or by the caller as the first style is (Ray: ``extra``'s ``blend_stats``)
     blend_to: Optional[StyleSource] = None
 
     @staticmethod
@@ -154,7 +154,10 @@ def run_task(task: RenderTask, cache: StyleCache, progress: Optional[Callable[[f
     if task.blend_to is not None:
         from ..engine.recorded_style import check_same_model
 
-        second, blend_to = cache.style(task.blend_to)
+        if "blend_stats" in task.extra:  # resolved by the caller, as the first style may be
+            second, blend_to = cache.model(task.extra["blend_model_spec"]), task.extra["blend_stats"]
+        else:
+            second, blend_to = cache.style(task.blend_to)
         blend_named = _origin(task.blend_to)
         check_same_model(model, second, f"preset '{blend_named.preset}'" if blend_named.preset else "the second style")
     target = staging / Path(task.output).name
