@@ -32,6 +32,7 @@ def test_half_cosine_bank_squares_sum_to_one():
     assert torch.allclose(bank.square().sum(0), torch.ones(1001), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_statistics_have_every_group_and_are_level_independent():
     model = get_model("auditory")
     x = torch.from_numpy(synth.rain(SR, 2.0)[0])

@@ -222,6 +222,7 @@ def test_no_seam_at_the_breakpoints(kernel_model, wind_stats):
     assert_no_seams(out, SR, [0.5, 2.0, 2.5, 4.5])
 
 
+@pytest.mark.slow
 def test_a_long_streamed_clip_follows_the_envelope_over_the_whole_file(tmp_path, kernel_model, wind_stats):
     """A 10 s tone in 1 s chunks: the envelope runs over the file's time, not each chunk's (a
     chunk reading it from its own start would stay near the content in every chunk), and
@@ -287,6 +288,7 @@ def test_the_sidecar_records_the_envelope_and_like_reproduces_it(tmp_path, melod
     capsys.readouterr()
 
 
+@pytest.mark.slow
 def test_the_readme_command_runs_as_shown(tmp_path):
     """The README's example, as a user types it (in a process of its own; the clip is the built-in melody)."""
     write_wav(tmp_path / "guitar.wav", synth.plucked_melody(SR, 3.0))

@@ -87,6 +87,7 @@ def test_silent_clip_renders_silence(tmp_path, kernel_model, rain_stats):
     assert sr == SR and out.shape == (1, SR) and not out.any()
 
 
+@pytest.mark.slow
 def test_one_sample_clip(tmp_path, kernel_model, rain_stats):
     content = write_wav(tmp_path / "one.wav", np.full((1, 1), 0.5, np.float32))
     render_file(content, tmp_path / "out.wav", kernel_model, rain_stats, QUICK)

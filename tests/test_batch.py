@@ -96,6 +96,7 @@ def test_name_template_and_style_files(tmp_path, library, rain):
     assert err.value.code == "bad_args"
 
 
+@pytest.mark.slow
 def test_manifest_rows_with_bad_files_or_presets_are_recorded_and_the_rest_go_on(tmp_path, library):
     (tmp_path / "text.wav").write_text("not audio at all " * 20)
     manifest = tmp_path / "jobs.csv"
@@ -115,6 +116,7 @@ def test_manifest_rows_with_bad_files_or_presets_are_recorded_and_the_rest_go_on
     assert sorted(p.name for p in out.iterdir()) == ["batch.json", "good.wav", "good.wav.json"]
 
 
+@pytest.mark.slow
 def test_a_manifest_blends_between_two_presets(tmp_path, library, capsys):
     """The ``blend_to`` column names the second preset a row's ``blend`` moves to (the command
     line's ``--blend-to`` for rows without one); a row blending without one is ``no_style``, one
@@ -207,6 +209,7 @@ def small_disk(tmp_path):
     subprocess.run(["umount", str(mount)], check=False)
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_a_clear_error_and_leaves_no_partial_file(tmp_path, library, small_disk):
     plan = batch.plan([str(library / "a.wav")], small_disk, [StyleChoice(preset="rain"), StyleChoice(preset="fire"),
                                                             StyleChoice(preset="wind")], [1.0], FAST, store(tmp_path))
@@ -223,6 +226,7 @@ def test_a_full_disk_is_a_clear_error_and_leaves_no_partial_file(tmp_path, libra
             assert read_audio(item.output)[0].shape[1] == int(1.5 * SR)
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_render_is_recorded_and_the_rest_go_on(tmp_path, library):
     out = tmp_path / "out"
     plan = batch.plan([str(library)], out, [StyleChoice(preset="rain")], [1.0],

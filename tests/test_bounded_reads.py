@@ -152,6 +152,7 @@ PRESET_IMPORTS = ("from gramophone.engine import preset_format\n"
 
 
 @pytest.mark.parametrize("build", [zip_bomb, header_lies, honest_bomb, many_entries, too_many_bytes, hostile_parameters])
+@pytest.mark.slow
 def test_a_hostile_preset_is_refused_before_it_is_read(tmp_path, build):
     path = build(tmp_path / "bomb.gpreset")
     result = measure(f"preset_format.load({str(path)!r})", PRESET_IMPORTS, WARM_PRESET)
@@ -206,6 +207,7 @@ WEIGHTS_IMPORTS = "from gramophone.engine.models import weights"
 @pytest.mark.parametrize("build, name", [(huge_weights, "w.pt"), (weights_bomb, "w.pt"), (npz_header_lies, "w.npz"),
                                          (many_weights_entries, "w.pt")])
 @pytest.mark.parametrize("reader", ["read_state_dict", "check_weights_file"])  # the check runs before any hash
+@pytest.mark.slow
 def test_a_hostile_weights_file_is_refused_before_it_is_read(tmp_path, build, name, reader):
     path = build(tmp_path / name)
     result = measure(f"weights.{reader}({str(path)!r})", WEIGHTS_IMPORTS)
@@ -236,6 +238,7 @@ def nested_sidecar(path):
 
 
 @pytest.mark.parametrize("build", [huge_sidecar, nested_sidecar])
+@pytest.mark.slow
 def test_a_hostile_sidecar_is_refused_before_it_is_parsed(tmp_path, build):
     path = build(tmp_path / "out.wav.json")
     result = measure(f"sidecar.read({str(path)!r})", "from gramophone.engine import sidecar")
@@ -255,6 +258,7 @@ def many_rows(path):
 
 
 @pytest.mark.parametrize("build, name", [(huge_manifest, "jobs.csv"), (many_rows, "jobs.json")])
+@pytest.mark.slow
 def test_a_hostile_manifest_is_refused_before_it_is_parsed(tmp_path, build, name):
     path = build(tmp_path / name)
     result = measure(f"manifest.read_manifest(Path({str(path)!r}))",
@@ -276,6 +280,7 @@ def lying_wav(path):
     return path
 
 
+@pytest.mark.slow
 def test_an_audio_header_that_declares_more_than_the_file_holds_is_refused(tmp_path):
     import soundfile as sf
 
@@ -401,6 +406,7 @@ def many_messages():
 
 
 @pytest.mark.parametrize("build", [many_arguments, long_string, long_address, many_messages])
+@pytest.mark.slow
 def test_an_oversized_osc_packet_is_refused_with_a_short_reply(tmp_path, build):
     packet, code = build()
     assert len(packet) <= 65_507  # what one UDP datagram can carry

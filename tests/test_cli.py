@@ -23,6 +23,7 @@ def test_render_writes_output_and_prints_its_path(tmp_path, melody, rain, capsys
     assert data.shape == melody.shape
 
 
+@pytest.mark.slow
 def test_two_styles_and_options(tmp_path, melody, rain):
     content, style = write_wav(tmp_path / "c.wav", melody), write_wav(tmp_path / "s.wav", rain)
     args = ["render", str(content), "--style", str(style), "--style", str(content), "-o", str(tmp_path / "o.flac"),
@@ -31,6 +32,7 @@ def test_two_styles_and_options(tmp_path, melody, rain):
     assert main(args) == 0
 
 
+@pytest.mark.slow
 def test_contour_option_reaches_the_render(tmp_path, melody, rain):
     """``--contour 0`` turns the content-contour step off: a different file, recorded as such."""
     content, style = write_wav(tmp_path / "c.wav", melody), write_wav(tmp_path / "s.wav", rain)
@@ -63,6 +65,7 @@ def test_user_errors_are_one_line_without_traceback(tmp_path, melody):
     assert not (tmp_path / "o.wav").exists()
 
 
+@pytest.mark.slow
 def test_demo_runs_on_built_in_sounds(tmp_path, capsys):
     assert main(["demo", "-o", str(tmp_path), "--iterations", "2"]) == 0
     out = capsys.readouterr().out.strip()

@@ -27,6 +27,7 @@ def readme_commands() -> list[str]:
     return [line for line in block.splitlines() if line.strip()]
 
 
+@pytest.mark.slow
 def test_the_readme_commands_write_the_committed_files_and_nothing_else(tmp_path):
     commands = readme_commands()
     assert [shlex.split(c)[2] for c in commands] == ["gramophone.clients.build_max", "gramophone.clients.build_pd"]

@@ -64,6 +64,7 @@ def test_the_architecture_lists_every_module():
 FAST_LAYER = re.compile(r'^\.venv/bin/python -m pytest -m "([^"]+)"$', re.M)
 
 
+@pytest.mark.slow
 def test_the_readmes_fast_layer_leaves_out_external_and_slow_tests():
     """The README's fast-layer command as written (collection only, on two files): it keeps the
     auditory model's quick tests and leaves out its converging renders and the wheel's tests."""

@@ -5,6 +5,8 @@ import socket
 import threading
 from pathlib import Path
 
+import pytest
+
 from pythonosc.osc_message import OscMessage
 
 from gramophone import __version__
@@ -14,6 +16,7 @@ from gramophone.bridge.osc_client import encode, free_port
 from gramophone.engine.preset_store import PresetStore, default_shipped_dir
 
 
+@pytest.mark.slow
 def test_doctor_on_this_machine_passes_and_says_what_it_checked(capsys, tmp_path):
     assert main(["--preset-dir", str(tmp_path / "user"), "doctor", "--port", str(free_port())]) == 0
     out = capsys.readouterr().out.splitlines()
@@ -25,6 +28,7 @@ def test_doctor_on_this_machine_passes_and_says_what_it_checked(capsys, tmp_path
     assert any(line.startswith(("ok    audio output", "warn  no")) for line in out)  # audio: reported either way
 
 
+@pytest.mark.slow
 def test_a_taken_port_is_a_problem_with_what_to_do():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
         other.bind(("127.0.0.1", 0))

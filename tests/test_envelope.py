@@ -1,5 +1,6 @@
 """The spectrogram steps after the optimiser: the content's coarse contour, the style's spectrum."""
 import numpy as np
+import pytest
 import torch
 
 from gramophone.engine import RenderSettings, analyse_style, render, synth
@@ -48,6 +49,7 @@ def test_end_frames_and_bands_the_content_lacks_get_no_gain_of_their_own():
     assert float(gain_db[:, above].abs().max()) < 1e-3
 
 
+@pytest.mark.slow
 def test_contour_keeps_the_contents_notes_in_a_noise_style(melody, kernel_model):
     """A melody rendered as gusting wind: with the contour step its notes survive, and the
     wind's texture is still taken on (the trade-off the benchmark measures on real recordings)."""

@@ -61,6 +61,7 @@ def _is_str(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
+@pytest.mark.slow
 def test_every_code_in_the_source_is_in_the_table():
     found = codes_in_source()
     assert len(found) >= 30, found  # the scan itself works
@@ -190,6 +191,7 @@ def _preset_file_codes(folder: Path) -> dict[str, str]:
     return {"bad_preset": raised(load, garbage), "preset_version": raised(load, old)}
 
 
+@pytest.mark.slow
 def test_each_code_is_triggered(server, folder, tmp_path, capsys, kernel_model, monkeypatch):
     from gramophone.engine import sidecar
     from gramophone.engine.recorded_style import restore_style

@@ -45,6 +45,7 @@ def test_arccos_kernel_matches_relu_expectation():
     assert abs(float(mc - exact)) < 0.01 * float(exact)
 
 
+@pytest.mark.slow
 def test_closed_form_matches_finite_net_as_filters_grow():
     content, style = synth.plucked_melody(22_050, 1.0), synth.rain(22_050, 1.0)
     cfg = StftConfig(22_050, **SMALL)
@@ -63,6 +64,7 @@ def test_closed_form_matches_finite_net_as_filters_grow():
     assert errors[4096] < 0.05, errors
 
 
+@pytest.mark.slow
 def test_kernel_loss_gradient_passes_finite_difference_check():
     model = get_model("kernel", n_fft=64, hop=16, width=3)
     gen = torch.Generator().manual_seed(0)
@@ -71,6 +73,7 @@ def test_kernel_loss_gradient_passes_finite_difference_check():
     assert torch.autograd.gradcheck(lambda v: model.loss(v, target), (x,), eps=1e-6, atol=1e-7, rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_waveform_path_gradient_passes_finite_difference_check():
     """The gradient from the loss back through log1p|STFT| to the samples."""
     model = get_model("kernel", n_fft=64, hop=16, width=3)

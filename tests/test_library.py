@@ -27,6 +27,7 @@ def test_library_has_six_or_more_distinct_loadable_presets():
         assert p.description and p.sources[0]["licence"].startswith("GPL")
 
 
+@pytest.mark.slow
 def test_library_regenerates_reproducibly(tmp_path, monkeypatch):
     import gramophone.presets.make_library as make  # the script in presets/
 

@@ -329,6 +329,7 @@ HOSTS = [EXAMPLE, DEVICE]
 
 
 @pytest.mark.parametrize("path", HOSTS, ids=lambda p: p.name)
+@pytest.mark.slow
 def test_menu_connection_and_user_errors_reach_the_display(served, path, tmp_path):
     host = Host(path, served.port)
     host.connect(tmp_path)
@@ -362,6 +363,7 @@ def test_menu_connection_and_user_errors_reach_the_display(served, path, tmp_pat
 
 
 @pytest.mark.parametrize("path", HOSTS, ids=lambda p: p.name)
+@pytest.mark.slow
 def test_a_render_round_trips_and_never_reuses_a_name(served, path, tmp_path, melody):
     short = write_wav(tmp_path / "short.wav", melody[:, :SR // 4])  # a short clip: this machine is shared
     host = Host(path, served.port)
@@ -390,6 +392,7 @@ def test_a_render_round_trips_and_never_reuses_a_name(served, path, tmp_path, me
 
 
 @pytest.mark.parametrize("path", HOSTS, ids=lambda p: p.name)
+@pytest.mark.slow
 def test_variations_render_takes_beside_the_result(served, path, tmp_path, melody):
     """variations N (the device: its Takes box; the abstraction: a message on inlet 4) asks for N
     takes; each take's reply reaches the status as take N COUNT PATH, then done names take 1."""

@@ -18,12 +18,14 @@ from helpers import serve_in_thread
 
 @pytest.mark.parametrize("seconds, channels, rate, iterations",
                          [(2, 1, 44_100, 3), (6, 2, 48_000, 3), (15, 1, 22_050, 2)])
+@pytest.mark.slow
 def test_the_estimate_is_within_25_percent_of_a_measured_peak(tmp_path, seconds, channels, rate, iterations):
     content = write_content(tmp_path / "c.wav", seconds, channels, rate)
     measured = measure(content, iterations)
     assert estimate(content, iterations) == pytest.approx(measured, rel=0.25)
 
 
+@pytest.mark.slow
 def test_a_style_blend_is_estimated_within_25_percent():
     """A moving blend renders twice and combines the two: about twice a render's peak, estimated."""
     import tempfile

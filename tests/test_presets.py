@@ -142,6 +142,7 @@ def test_model_mismatched_blend_is_refused(store, style_file):
         preset_format.blend("c", a, b, 0.5)
 
 
+@pytest.mark.slow
 def test_blend_weights_select_the_parts(style_file, tmp_path, melody):
     model = get_model("kernel")
     a = preset_format.create("a", [style_file], model)

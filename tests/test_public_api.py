@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import gramophone
 
@@ -23,6 +24,7 @@ def test_import_gramophone_does_not_load_torch():
     assert out.strip() == "False"
 
 
+@pytest.mark.slow
 def test_the_top_level_api_renders(melody, kernel_model, rain_stats):
     from helpers import SR
 

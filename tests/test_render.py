@@ -28,6 +28,7 @@ def rendered(melody, kernel_model, rain_stats):
     return render(melody, SR, kernel_model, rain_stats, FAST)
 
 
+@pytest.mark.slow
 def test_render_lowers_style_loss(melody, kernel_model, rain_stats):
     # without the partials step: it sets the melody's partials back on purpose, which the model's
     # own statistics count against the style (tests/test_partials.py measures what it keeps)
@@ -36,6 +37,7 @@ def test_render_lowers_style_loss(melody, kernel_model, rain_stats):
     assert after < 0.3 * before
 
 
+@pytest.mark.slow
 def test_render_moves_independent_statistics_toward_style(melody, rain, rendered):
     assert style_distance(rendered, rain, melody, SR) < 0.9
 
@@ -97,6 +99,7 @@ def test_cancel_stops_within_one_iteration(melody, kernel_model, rain_stats):
     assert len(seen) <= 4
 
 
+@pytest.mark.slow
 def test_progress_reports_start_and_end(melody, kernel_model, rain_stats):
     seen = []
     render(melody, SR, kernel_model, rain_stats, RenderSettings(iterations=3), lambda f, loss: seen.append(f))
@@ -106,12 +109,14 @@ def test_progress_reports_start_and_end(melody, kernel_model, rain_stats):
 @pytest.mark.parametrize("settings", [RenderSettings(iterations=20),
                                       RenderSettings(iterations=20, domain="spectrogram", random_phase=True),
                                       RenderSettings(iterations=10, domain="waveform", optimiser="adam")])
+@pytest.mark.slow
 def test_other_domains_and_optimisers_lower_the_loss(melody, kernel_model, rain_stats, settings):
     out = render(melody, SR, kernel_model, rain_stats, settings)
     assert out.shape == melody.shape
     assert style_loss(out, kernel_model, rain_stats) < 0.8 * style_loss(melody, kernel_model, rain_stats)
 
 
+@pytest.mark.slow
 def test_stereo_keeps_each_channel_and_the_image(melody, kernel_model, rain_stats):
     stereo = np.stack([melody[0], 0.5 * np.roll(melody[0], 2000)])
     out = render(stereo, SR, kernel_model, rain_stats, FAST)

@@ -28,6 +28,7 @@ def test_ping_and_status(client):
     assert client.request("/gramophone/status", reply="/gramophone/status") == [0, "", "cpu"]
 
 
+@pytest.mark.slow
 def test_render_round_trip(client, work, melody):
     out = work / "out.wav"
     client.send("/gramophone/render", "job1", str(work / "clip.wav"), "rain", str(out), "iterations", 3,
@@ -47,6 +48,7 @@ def test_render_round_trip(client, work, melody):
     assert integrated_lufs(data, sr) == pytest.approx(-20.0, abs=0.2)
 
 
+@pytest.mark.slow
 def test_render_from_rain_to_fire_over_osc(client, work, melody):
     """The ``blend_to`` key names the second preset, ``blend`` (here an envelope as a string) moves
     to it; the sidecar records both, so ``--like`` repeats it."""
@@ -61,6 +63,7 @@ def test_render_from_rain_to_fire_over_osc(client, work, melody):
     assert read_audio(out)[0].shape == melody.shape
 
 
+@pytest.mark.slow
 def test_int_ids_come_back_as_ints(client, work):
     client.send("/gramophone/render", 42, str(work / "clip.wav"), "rain", str(work / "o.wav"), "iterations", 2)
     assert client.wait_for("/gramophone/done", timeout=60)[0] == 42
@@ -102,6 +105,7 @@ def test_reply_port_registration_and_per_request_port(server, client, work):
         listener.close()
 
 
+@pytest.mark.slow
 def test_cancel_queued_and_running(client, work):
     slow = ("iterations", 5000)
     client.send("/gramophone/render", "run", str(work / "clip.wav"), "rain", str(work / "a.wav"), *slow)
@@ -136,6 +140,7 @@ def test_ping_is_answered_while_rendering(client, work):
     client.wait_for("/gramophone/cancelled", first="long")
 
 
+@pytest.mark.slow
 def test_progress_at_least_once_a_second(client, work, tmp_path):
     client.send("/gramophone/render", "p", str(work / "clip.wav"), "rain", str(work / "a.wav"), "iterations", 5000)
     client.wait_for("/gramophone/progress", first="p")
@@ -220,6 +225,7 @@ def test_bad_audio_is_an_error_reply(client, work, name):
 
 
 @pytest.mark.parametrize("clip,ok", [("nan", False), ("silent", True), ("one", True), ("8k", True), ("6ch", True)])
+@pytest.mark.slow
 def test_bad_or_odd_samples_finish_with_done_or_error(client, work, clip, ok):
     data = {"nan": np.full((1, SR), np.nan, np.float32), "silent": np.zeros((1, SR), np.float32),
             "one": np.full((1, 1), 0.5, np.float32), "8k": 0.1 * np.ones((1, 8000), np.float32),
@@ -273,6 +279,7 @@ def test_fuzz_then_ping(client):
     assert client.request("/gramophone/ping", reply="/gramophone/pong", timeout=20) == [gramophone.__version__]
 
 
+@pytest.mark.slow
 def test_only_i_f_s_types_are_sent(client, work):
     client.send("/gramophone/render", "t", str(work / "clip.wav"), "rain", str(work / "o.wav"), "iterations", 2)
     client.wait_for("/gramophone/done", timeout=60)
@@ -284,6 +291,7 @@ def test_only_i_f_s_types_are_sent(client, work):
         assert all(type(p) in (int, float, str) for p in params)
 
 
+@pytest.mark.slow
 def test_audition_without_a_device_is_a_clear_error(client, work):
     client.send("/gramophone/render", "a", str(work / "clip.wav"), "rain", str(work / "o.wav"), "iterations", 2,
                 "audition", 1)

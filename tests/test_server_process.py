@@ -123,6 +123,7 @@ def start_long_render(served, tmp_path) -> Client:
     return client
 
 
+@pytest.mark.slow
 def test_sigterm_cancels_the_render_and_exits_cleanly(served, tmp_path):
     client = start_long_render(served, tmp_path)
     served.proc.send_signal(signal.SIGTERM)
@@ -134,6 +135,7 @@ def test_sigterm_cancels_the_render_and_exits_cleanly(served, tmp_path):
     client.close()
 
 
+@pytest.mark.slow
 def test_sigkill_during_a_render_leaves_no_output(served, tmp_path):
     client = start_long_render(served, tmp_path)
     served.proc.kill()
@@ -178,6 +180,7 @@ def _realtime_allowed() -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="scheduling policies are read from Linux's /proc")
+@pytest.mark.slow
 def test_the_server_threads_run_realtime_where_allowed_and_the_workers_yield(served):
     """bridge/responsiveness.py in the real process: where this user may, every thread of the
     server runs under SCHED_RR (else at normal priority, saying so in its log), and asks for the
@@ -215,6 +218,7 @@ def test_the_server_threads_run_realtime_where_allowed_and_the_workers_yield(ser
             assert session == worker != os.getsid(pid)
 
 
+@pytest.mark.slow
 def test_realtime_priority_zero_keeps_normal_scheduling(tmp_path):
     """``serve --realtime-priority 0``: every server thread at normal priority, whoever runs it."""
     from gramophone.bridge.responsiveness import SERVER_SLICE
@@ -240,6 +244,7 @@ def _stat(pid: int) -> tuple[int, int]:
     return int(fields[3]), int(fields[16])
 
 
+@pytest.mark.slow
 def test_pings_are_answered_but_not_logged(served, tmp_path):
     client = Client(("127.0.0.1", served.port))
     for _ in range(5):

@@ -93,6 +93,7 @@ def test_render_like_refuses_a_changed_style(tmp_path, clips, rain, capsys):
     assert not (tmp_path / "p.wav").exists()
 
 
+@pytest.mark.slow
 def test_a_sidecar_without_a_preset_name_finds_the_preset_by_its_statistics(tmp_path, clips, capsys):
     """What an OSC render records when the server passes no style source."""
     clip, _ = clips
@@ -103,6 +104,7 @@ def test_a_sidecar_without_a_preset_name_finds_the_preset_by_its_statistics(tmp_
     assert json.loads((tmp_path / "x.wav.json").read_text())["style"]["preset"] == "rain"
 
 
+@pytest.mark.slow
 def test_lufs_target_cli_and_engine(tmp_path, clips, melody):
     clip, _ = clips
     out = tmp_path / "loud.wav"

@@ -56,6 +56,7 @@ def only(folder, *names):
     return sorted(os.listdir(folder)) == sorted(names)
 
 
+@pytest.mark.slow
 def test_streamed_equals_one_render_in_memory(tmp_path, kernel_model, rain_stats):
     """At the model's rate nothing is resampled, so a streamed render must equal the in-memory
     one (which cuts the same chunks) up to float rounding: the crossfades are added in another
@@ -81,6 +82,7 @@ def test_streamed_equals_one_render_in_memory(tmp_path, kernel_model, rain_stats
 
 @pytest.mark.parametrize("settings", [RenderSettings(), RenderSettings(peaks="scale"),
                                       RenderSettings(match_loudness=False)], ids=["limit", "scale", "no-loudness"])
+@pytest.mark.slow
 def test_joins_and_loudness_equal_the_whole_clip_at_48k(tmp_path, monkeypatch, kernel_model, settings):
     """With a pointwise stand-in for ``render``, streaming must give exactly what
     ``match_loudness`` gives on the whole clip: chunks rejoin seamlessly, and the gains and the
@@ -144,6 +146,7 @@ def test_the_block_by_block_loudness_meter_is_pyloudnorms(tmp_path):
         assert meter.lufs() == pytest.approx(expected, abs=1e-9)
 
 
+@pytest.mark.slow
 def test_real_48k_render_has_no_clicks_or_level_steps(tmp_path, kernel_model):
     """A steady tone rendered in 5 chunks as wind: its level stays steady across the joins, and no
     join is a click (no 2 ms window around a chunk edge holds more high-frequency energy than
@@ -317,6 +320,7 @@ def test_short_clip_renders_in_one_piece_as_before(tmp_path, kernel_model, rain_
     assert np.array_equal(out, expected)
 
 
+@pytest.mark.slow
 def test_memory_does_not_grow_with_length(tmp_path, monkeypatch, kernel_model):
     """Numpy memory at its peak (tracemalloc sees every array) while streaming 12 s and 48 s
     clips: the same bound, far under the long clip's size; and no block read or rendered is
@@ -346,6 +350,7 @@ def test_memory_does_not_grow_with_length(tmp_path, monkeypatch, kernel_model):
     assert max(read) <= 8192
 
 
+@pytest.mark.slow
 def test_default_render_has_no_seams_across_several_joins(tmp_path, kernel_model):
     """A steady sound rendered at the default settings (30 iterations, 0.5 s crossfades) in seven
     chunks: at the joins its frame level (50 ms RMS) steps and its spectrum changes (spectral flux

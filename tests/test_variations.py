@@ -116,6 +116,7 @@ def test_render_variations_by_strength_spread_from_subtle_to_full(tmp_path, melo
     capsys.readouterr()
 
 
+@pytest.mark.slow
 def test_takes_by_strength_share_one_optimisation_and_like_repeats_each(tmp_path, melody, monkeypatch, capsys):
     """``vary strength`` of a clip rendered in one piece: the style is optimised toward once and
     every take is the content morphed toward that one render, which is what each take's own
@@ -170,6 +171,7 @@ def test_takes_by_strength_of_a_streamed_clip_render_each_take(tmp_path, melody,
     assert len(optimised) == 2 * 3  # three chunks, per take
 
 
+@pytest.mark.slow
 def test_the_readme_command_runs_as_shown(tmp_path):
     write_wav(tmp_path / "clip.wav", synth.plucked_melody(SR, 2.0))
     words = readme_command(".venv/bin/gramophone render", "--variations")
@@ -198,6 +200,7 @@ def server(tmp_path):
     yield from serve_in_thread(tmp_path, max_queue=2)
 
 
+@pytest.mark.slow
 def test_osc_variations_report_every_take_then_done(tmp_path, client, melody):
     work = tmp_path / "work"
     clip = write_wav(work / "clip.wav", melody)

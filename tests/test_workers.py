@@ -68,6 +68,7 @@ def test_ping_stays_quick_while_a_large_preset_loads(server, client, work, tmp_p
     assert statistics.median(times) < 5.0 and len(slow) <= max(1, len(times) // 20), times
 
 
+@pytest.mark.slow
 def test_a_killed_worker_costs_its_job_worker_died_and_the_server_goes_on(server, client, work):
     start_long_render(client, work)
     (pid,) = server.queue.backend.pids()
@@ -90,6 +91,7 @@ def test_cancel_stops_a_running_render_within_a_second(client, work):
     assert leftovers(work) == []
 
 
+@pytest.mark.slow
 def test_a_worker_that_does_not_stop_is_ended_within_a_second(server, client, work):
     start_long_render(client, work)
     (pid,) = server.queue.backend.pids()
