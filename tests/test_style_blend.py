@@ -69,10 +69,10 @@ def test_the_blend_keeps_the_level_where_a_log_morph_dips():
 
 def test_a_constant_blend_of_0_or_1_is_one_styles_render_bit_for_bit(monkeypatch):
     """A blend held at 0 or 1 is one call of render() in that style, bit for bit. A model and
-    statistics of its own: the session's kernel model, after some other tests' renders in this
-    process (a 1-sample clip's), gave this comparison different last bits between a
-    render made with its cached style norms and one that recomputed them (not reproduced outside
-    pytest; noted in the session's note)."""
+    statistics of its own: with the session's kernel model, after test_bad_inputs' renders of a
+    1-sample clip and of other rates in the same process, this comparison once came out different
+    (by more than 1e-6) between the blend's render and render()'s; not reproduced in a script nor
+    with those tests and a plain render twice, so the cause is not pinned down (session note)."""
     from gramophone.engine import get_model, style_blend
 
     model = get_model("kernel")
