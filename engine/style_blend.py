@@ -6,10 +6,10 @@ rendered once per style at full strength (:func:`engine.render.render`, strength
 matching off), and the two full renders A and B are combined frame by frame in the short-time
 spectrum (:func:`blend_spectra`); then, as :func:`engine.render.render` does, ``strength`` morphs
 the content toward that combined full render and the result is matched to the content's level
-(:func:`finish`). A blend that is 0 (or 1) over the whole clip costs one render and is that
+(:func:`engine.render.finish`). A blend that is 0 (or 1) over the whole clip costs one render and is that
 style's render bit for bit.
 
-Why log-magnitudes plus a level correction, and no content floor? :func:`engine.strength.morph`
+Why log-magnitudes plus a level correction, and which floor? :func:`engine.strength.morph`
 interpolates log-magnitudes, which moves each band's level monotonically in dB; between two full
 renders, though, the geometric mean of two independent textures is quieter than either (measured:
 a melody rendered as rain and as fire, 20 kernel iterations: 4.0 dB under both at w = 0.5,
@@ -88,8 +88,8 @@ def full_render(content: np.ndarray, sample_rate: int, model: TextureModel, styl
                 blend_to: Optional[Stats], settings: RenderSettings = RenderSettings(),
                 progress: Optional[ProgressCallback] = None, cancel: Optional[CancelToken] = None, *,
                 level: Optional[float] = None, offset: float = 0.0) -> np.ndarray:
-    """The full-strength render (strength 1, no loudness matching) that :func:`finish` morphs the
-    content toward: in the one style the clip stays in (:func:`only_style`), or both styles'
+    """The full-strength render (strength 1, no loudness matching) that
+    :func:`engine.render.finish` morphs the content toward: in the one style the clip stays in (:func:`only_style`), or both styles'
     renders combined by ``settings.blend`` (:func:`blend_spectra`)."""
     full = replace(settings, strength=1.0, blend=0.0, match_loudness=False)
     only = only_style(content.shape[-1] / sample_rate, style, blend_to, settings, offset)
