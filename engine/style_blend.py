@@ -89,8 +89,8 @@ def full_render(content: np.ndarray, sample_rate: int, model: TextureModel, styl
                 progress: Optional[ProgressCallback] = None, cancel: Optional[CancelToken] = None, *,
                 level: Optional[float] = None, offset: float = 0.0) -> np.ndarray:
     """The full-strength render (strength 1, no loudness matching) that
-    :func:`engine.render.finish` morphs the content toward: in the one style the clip stays in (:func:`only_style`), or both styles'
-    renders combined by ``settings.blend`` (:func:`blend_spectra`)."""
+    :func:`engine.render.finish` morphs the content toward: in the one style the clip stays in
+    (:func:`only_style`), or both styles' renders combined by ``settings.blend`` (:func:`blend_spectra`)."""
     full = replace(settings, strength=1.0, blend=0.0, match_loudness=False)
     only = only_style(content.shape[-1] / sample_rate, style, blend_to, settings, offset)
     if only is not None or blend_to is None:
