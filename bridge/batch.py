@@ -240,17 +240,16 @@ def _second_source(name: Optional[str], first: StyleSource, store: PresetStore,
         return None
     from ..engine.preset_format import read_metadata
 
+    from ..engine.recorded_style import check_same_statistics
+
     entry = store.find(name)
     second = read_metadata(entry.path)
     if first.preset_path is not None:
         meta = read_metadata(first.preset_path)
-        model, same = meta["model"], (second["model"], second["params"]) == (meta["model"], meta["params"])
+        model, params = meta["model"], meta["params"]
     else:
-        model, same = first.model, second["model"] == first.model
-    if not same:
-        raise GramophoneError(f"blend_to '{entry.name}' holds {second['model']} statistics, but the first style is "
-                              f"{model}'s: both styles of a blend must come from the same model (and parameters)",
-                              "model_mismatch")
+        model, params = first.model, None  # style files: their parameters are the model's defaults, checked later
+    check_same_statistics(model, params, second["model"], second["params"], f"blend_to '{entry.name}'")
     return StyleSource(preset_path=str(entry.path), weights=weights)
 
 

@@ -170,16 +170,15 @@ class GramophoneServer:
         """The second style of a blend (the ``blend_to`` option), checked now: a preset of the first's
         model (else ``model_mismatch``); a blend without one is ``no_style``."""
         from ..engine.pipeline import check_blend
+        from ..engine.recorded_style import check_same_statistics
 
         if not name:
             check_blend(settings, None)
             return None
         entry = self.store.find(name)
         second = read_metadata(entry.path)
-        if (second["model"], second["params"]) != (meta["model"], meta["params"]):
-            raise GramophoneError(f"blend_to '{second['name']}' holds {second['model']} statistics, but preset "
-                                  f"'{meta['name']}' holds {meta['model']}'s: both styles of a blend must come from "
-                                  "the same model (and parameters)", "model_mismatch")
+        check_same_statistics(meta["model"], meta["params"], second["model"], second["params"],
+                              f"blend_to '{second['name']}'")
         return StyleSource(preset_path=str(entry.path), weights=self._weights_for(second))
 
     def _check_length(self, path: Path, what: str) -> tuple[int, int, int]:

@@ -116,7 +116,7 @@ def render_takes(content_path: str | os.PathLike, output_path: str | os.PathLike
 
     Takes that differ in strength only (``vary strength``) of a clip rendered in one piece share
     one optimisation: the full-strength render is made once and each take is the content morphed
-    toward it (:func:`engine.style_blend.finish`), which is what each take's own render does, bit
+    toward it (:func:`engine.render.finish`), which is what each take's own render does, bit
     for bit. A streamed clip renders each take in full."""
     settings = settings.validated()
     check_blend(settings, blend_to)

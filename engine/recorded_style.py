@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from .errors import GramophoneError
 from .files import file_sha256
@@ -44,9 +44,16 @@ def restore_blend(data: dict[str, Any], store: PresetStore, model: TextureModel,
 
 def check_same_model(model: TextureModel, other: TextureModel, name: str) -> None:
     """Refuse (``model_mismatch``) a second style made with another model or other parameters."""
-    if (other.name, dict(other.params)) != (model.name, dict(model.params)):
-        raise GramophoneError(f"{name} holds {other.name} statistics, but the first style is {model.name}'s: both "
-                              "styles of a blend must come from the same model (and parameters)", "model_mismatch")
+    check_same_statistics(model.name, model.params, other.name, other.params, name)
+
+
+def check_same_statistics(model: str, params: Optional[Mapping[str, Any]], other: str,
+                          other_params: Mapping[str, Any], name: str) -> None:
+    """:func:`check_same_model` from names and parameters (a preset's metadata: nothing built);
+    ``params`` None: the first style's are not known yet (style files), so the model alone."""
+    if other != model or params is not None and dict(other_params) != dict(params):
+        raise GramophoneError(f"{name} holds {other} statistics, but the first style is {model}'s: both styles "
+                              "of a blend must come from the same model (and parameters)", "model_mismatch")
 
 
 def _restore(style: dict[str, Any], data: dict[str, Any], store: PresetStore,
