@@ -51,6 +51,7 @@ from .models import Stats, TextureModel
 from .progress import CancelToken, ProgressCallback, check_cancel
 from .render import render
 from .render_settings import RenderSettings
+from .resampling import QUALITY as RESAMPLE_QUALITY
 from .style_blend import blending
 
 #: Shares of the progress bar: measuring, and matching loudness + writing; rendering is the rest.
@@ -128,12 +129,12 @@ class _Measured:
 def _measure(path: str | os.PathLike, analysis_rate: int, report: "_Monotone",
              cancel: Optional[CancelToken]) -> _Measured:
     """Length, RMS and analysis-rate RMS of the file, and a check that every sample is finite."""
-    from pedalboard.io import StreamResampler
+    import soxr
 
     sr, channels, header_frames = probe_audio(path)
-    resamplers = None
-    if sr != analysis_rate:
-        resamplers = [StreamResampler(float(sr), float(analysis_rate), 1) for _ in range(channels)]
+    resampler = None
+    if sr != analysis_rate:  # soxr's stream gives what one ``resample`` of the whole file would
+        resampler = soxr.ResampleStream(sr, analysis_rate, channels, dtype="float32", quality=RESAMPLE_QUALITY)
     frames, squares, resampled, resampled_squares = 0, 0.0, 0, 0.0
     for block in read_blocks(path, BLOCK_FRAMES):
         check_cancel(cancel)
@@ -141,19 +142,19 @@ def _measure(path: str | os.PathLike, analysis_rate: int, report: "_Monotone",
             raise GramophoneError(f"{path} contains NaN or infinite samples", "bad_samples")
         frames += block.shape[1]
         squares += float(np.square(block, dtype=np.float64).sum())
-        if resamplers is not None:
-            low = [r.process(block[c:c + 1]) for c, r in enumerate(resamplers)]
-            resampled += low[0].shape[1]
-            resampled_squares += sum(float(np.square(x, dtype=np.float64).sum()) for x in low)
+        if resampler is not None:
+            low = resampler.resample_chunk(np.ascontiguousarray(block.T, dtype=np.float32))
+            resampled += low.shape[0]
+            resampled_squares += float(np.square(low, dtype=np.float64).sum())
         report(MEASURE_SHARE * min(1.0, frames / max(header_frames, 1)))
     if frames == 0:
         raise GramophoneError(f"{path} has no samples", "empty")
-    if resamplers is None:
+    if resampler is None:
         analysis_rms = math.sqrt(squares / (channels * frames))
     else:  # render's resample keeps round(frames * ratio) samples of the flushed stream
         length = max(1, int(round(frames * analysis_rate / sr)))
-        tail = [r.process(None)[:, :max(0, length - resampled)] for r in resamplers]
-        resampled_squares += sum(float(np.square(x, dtype=np.float64).sum()) for x in tail)
+        tail = resampler.resample_chunk(np.zeros((0, channels), np.float32), last=True)[:max(0, length - resampled)]
+        resampled_squares += float(np.square(tail, dtype=np.float64).sum())
         analysis_rms = math.sqrt(resampled_squares / (channels * length))
     return _Measured(sr, channels, frames, math.sqrt(squares / (channels * frames)), analysis_rms)
 
