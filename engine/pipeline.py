@@ -21,7 +21,7 @@ from .loudness import lufs_target, normalise_lufs
 from .models import Stats, TextureModel
 from .progress import CancelToken, ProgressCallback
 from .automation import span
-from .chunks import chunk_frames
+from .chunks import single_chunk_frames
 from .render import analyse_style, finish
 from .render_settings import RenderSettings
 from . import sidecar as _sidecar
@@ -75,7 +75,7 @@ def render_file(content_path: str | os.PathLike, output_path: str | os.PathLike,
     target_lufs = lufs_target(settings.loudness)
     started = time.perf_counter()
     sample_rate, _, frames = probe_audio(content_path)
-    if frames > chunk_frames(settings, sample_rate):  # streamed; it brings the output to the LUFS target itself
+    if frames > single_chunk_frames(settings, sample_rate):  # streamed; it brings the output to the LUFS target itself
         sample_rate, channels, frames, report = render_streamed(
             content_path, out, model, style, settings, progress, cancel,
             lambda clip, sr: report_on(clip, sr, model, style), blend_to=blend_to)
@@ -126,7 +126,7 @@ def render_takes(content_path: str | os.PathLike, output_path: str | os.PathLike
     shared = False
     if len(takes) > 1 and settings.vary == "strength":
         rate, _, frames = probe_audio(content_path)
-        shared = frames <= chunk_frames(settings, rate) and span(settings.strength, 0.0, frames / rate)[1] > 0.0
+        shared = frames <= single_chunk_frames(settings, rate) and span(settings.strength, 0.0, frames / rate)[1] > 0.0
     if shared:
         check_output_path(take_path(output_path, 1, len(takes)), content_path)  # before the optimisation
         content, sample_rate = read_audio(content_path)

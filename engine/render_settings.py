@@ -49,7 +49,7 @@ class RenderSettings:
     #: the notes and the intonation, which a texture's statistics have no place for.
     partials: float = default("partials")
     random_phase: bool = default("random_phase")
-    chunk_seconds: float = 30.0
+    chunk_seconds: float = 10.0
     crossfade_seconds: float = 0.5
     match_loudness: bool = True
     #: "limit": loudness matched, peaks held by a limiter; "scale": turned down instead.

@@ -174,7 +174,7 @@ SETTINGS: tuple[Setting, ...] = (
             "from the first to the second and back (each style rendered once, combined frame by frame)",
             bounds=(0.0, 1.0), automatable=True, osc="f|s|[f]",
             values_text="0..1, or an envelope such as \"0:0, 4:1, 8:0\" (at most 1000 points)", metavar="B|ENVELOPE"),
-    Setting("iterations", int, None, "optimiser iterations per 30 s chunk; fewer keep more content",
+    Setting("iterations", int, None, "optimiser iterations per chunk (10-20 s); fewer keep more content",
             bounds=(1, 10_000), default_text="the model's"),
     Setting("contour", float, 0.4, "how far the render's loud and quiet moments are moved back to the content's "
             "after the optimiser (0: the optimiser's output as it is)", bounds=(0.0, 1.0)),

@@ -136,18 +136,18 @@ def test_no_seam_and_no_level_jump_at_the_blends_breakpoints(kernel_model, rain_
 
 @pytest.mark.slow
 def test_a_long_streamed_clip_blends_over_the_whole_file(tmp_path, kernel_model, wind_stats, fire_stats):
-    """A 10 s tone in 1 s chunks, from wind to fire and back over the file's time: the chunk joins
+    """A 10 s tone in chunks of about 1 s, from wind to fire and back over the file's time: the chunk joins
     step no more than those of the constant blends' streamed renders, nor do the breakpoints."""
     content = tone(10.0)
     path = write_wav(tmp_path / "long.wav", content)
-    settings = RenderSettings(iterations=2, chunk_seconds=1.0, crossfade_seconds=0.2)
+    settings = RenderSettings(iterations=2, chunk_seconds=1.2, crossfade_seconds=0.2)
     env = Envelope([1, 5, 9], [0, 1, 0])
     render_file(path, tmp_path / "out.wav", kernel_model, wind_stats, replace(settings, blend=env),
                 blend_to=fire_stats)
     out, _ = read_audio(tmp_path / "out.wav")
     fade = int(settings.crossfade_seconds * SR)
     spans = chunk_spans(content.shape[1], chunk_frames(settings, SR), fade)
-    assert len(spans) >= 10
+    assert len(spans) == 9  # of at least 1.2 s: 1.29 s, so that a breakpoint (5 s) lies away from the joins
     joins = [s / SR for s, _ in spans[1:]] + [e / SR for _, e in spans[:-1]]
     points = [p for p in (1.0, 5.0, 9.0) if min(abs(p - j) for j in joins) > 0.15]
     assert points

@@ -161,14 +161,14 @@ def test_takes_by_strength_of_a_streamed_clip_render_each_take(tmp_path, melody,
     optimised = []  # every chunk's render
     original = streaming.render
     monkeypatch.setattr(streaming, "render", lambda *a, **k: optimised.append(1) or original(*a, **k))
-    clip = write_wav(tmp_path / "clip.wav", synth.plucked_melody(SR, 2.5))
+    clip = write_wav(tmp_path / "clip.wav", synth.plucked_melody(SR, 3.5))
     model = get_model("kernel")
     stats = analyse_style([(synth.rain(SR, 2.0), SR)], model)
     settings = replace(RenderSettings(iterations=2, variations=2, vary="strength"), chunk_seconds=1.0,
                        crossfade_seconds=0.2)
     results = render_takes(clip, tmp_path / "o.wav", model, stats, settings)
     assert [r.output_path.name for r in results] == ["o-v1.wav", "o-v2.wav"]
-    assert len(optimised) == 2 * 3  # three chunks, per take
+    assert len(optimised) == 2 * 4  # four chunks (of at least 1 s, overlapping by 0.2 s), per take
 
 
 @pytest.mark.slow
