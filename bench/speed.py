@@ -67,6 +67,8 @@ POLICIES = {
     "1": ("1 thread, passive wait", {"GRAMOPHONE_THREADS": "1"}),
     "2": ("2 threads, passive wait", {"GRAMOPHONE_THREADS": "2"}),
     "auto-spin": ("auto threads, OpenMP's spin-wait", {"GOMP_SPINCOUNT": "300000"}),
+    "short-spin": ("auto threads, a short spin (10 000) before sleeping", {"GOMP_SPINCOUNT": "10000"}),
+    "shorter-spin": ("auto threads, a shorter spin (1 000) before sleeping", {"GOMP_SPINCOUNT": "1000"}),
 }
 
 
