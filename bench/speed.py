@@ -69,6 +69,8 @@ POLICIES = {
     "auto-spin": ("auto threads, OpenMP's spin-wait", {"GOMP_SPINCOUNT": "300000"}),
     "short-spin": ("auto threads, a short spin (10 000) before sleeping", {"GOMP_SPINCOUNT": "10000"}),
     "shorter-spin": ("auto threads, a shorter spin (1 000) before sleeping", {"GOMP_SPINCOUNT": "1000"}),
+    "2-short-spin": ("2 threads, a short spin (10 000) before sleeping", {"GRAMOPHONE_THREADS": "2",
+                                                                         "GOMP_SPINCOUNT": "10000"}),
 }
 
 
