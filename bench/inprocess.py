@@ -2,15 +2,19 @@
 wait policy when torch loads, so each configuration needs its own process); ``bench/speed.py``
 runs it with each policy's environment.
 
-    python -m bench.inprocess mono44 --repeats 3 [--budget 30] [--counter PATH]
+    python -m bench.inprocess mono44 --repeats 3 [--budget 30] [--counter PATH] [--late SECONDS]
 
 Prints one JSON line: the threads torch used, each render's seconds and, with ``--counter``
 (a :class:`bench.busy.Competitor`'s file), how far the competitor counted during each render.
+``--late``: a competitor starts that many seconds into each render (a DAW that starts playing
+while a render runs) and stops with it.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import threading
 import time
 
 from gramophone.bridge import threads
@@ -19,7 +23,7 @@ threads.prepare_environment()  # before torch is imported
 
 import numpy as np  # noqa: E402
 
-from bench.busy import Counter  # noqa: E402
+from bench.busy import Competitor, Counter  # noqa: E402
 from gramophone.engine import RenderSettings, analyse_style, get_model, render, synth  # noqa: E402
 
 #: name -> (seconds, sample rate, channels) of the benchmark's clips (the plucked melody; stereo:
@@ -35,6 +39,24 @@ def clip(name: str) -> tuple[np.ndarray, int]:
     return melody[None], sr
 
 
+class Late:
+    """A competitor that starts ``after`` seconds from now, until :meth:`stop`."""
+
+    def __init__(self, after: float) -> None:
+        self._spin: Competitor | None = None
+        self._timer = threading.Timer(after, self._start)
+        self._timer.start()
+
+    def _start(self) -> None:
+        self._spin = Competitor().__enter__()
+
+    def stop(self) -> None:
+        self._timer.cancel()
+        self._timer.join()
+        if self._spin is not None:
+            self._spin.__exit__(None, None, None)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("clip", choices=sorted(CLIPS))
@@ -42,17 +64,25 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=float("inf"),
                         help="no further repeat once the renders have taken this many seconds")
     parser.add_argument("--counter", help="a competitor's counter file")
+    parser.add_argument("--late", type=float, default=None, help="start a competitor this many seconds into each render")
     args = parser.parse_args()
     content, sr = clip(args.clip)
     model = get_model()
     stats = analyse_style([(synth.rain(sr, 10.0), sr)], model)
     counter = Counter(args.counter) if args.counter else None
     used, seconds, counts = [], [], []
+    setting = threads.from_env()
+    # $BENCH_THREADS_ONCE=1: the threads chosen as each render starts and kept (the policy before
+    # renders followed the load), for bench/speed.py's comparison
+    follow = (lambda progress, _: progress) if os.environ.get("BENCH_THREADS_ONCE") == "1" else threads.following
     for _ in range(args.repeats):
-        used.append(threads.apply(threads.from_env()))
+        used.append(threads.apply(setting))
+        late = Late(args.late) if args.late is not None else None
         c0, t0 = counter.count() if counter else 0, time.perf_counter()
-        render(content, sr, model, stats, RenderSettings())
+        render(content, sr, model, stats, RenderSettings(), follow(lambda f, loss: None, setting))
         seconds.append(time.perf_counter() - t0)
+        if late:
+            late.stop()
         counts.append(counter.count() - c0 if counter else 0)
         if sum(seconds) > args.budget:
             break

@@ -4,6 +4,7 @@ thread policy, in-process and as a whole process; and the default against the pa
     .venv/bin/python -m bench.speed                           # thread policies (old and new), ~5 minutes quiet
     .venv/bin/python -m bench.speed --policies old new 1 2    # and candidates (see POLICIES)
     .venv/bin/python -m bench.speed --budgets 10 30 100 300   # also the paper's configuration
+    .venv/bin/python -m bench.speed --policies new short-spin-fixed --late 0.3   # a DAW starts mid-render
 
 Thread policies: each configuration renders in a fresh process (``bench/inprocess.py``; OpenMP
 reads its wait policy when torch loads) with its environment, quiet and then with a competing
@@ -57,20 +58,23 @@ ROOT = Path(__file__).resolve().parents[1]
 #: seconds of renders after which a configuration is not repeated (a slow one is timed fewer times)
 BUDGET = 20.0
 #: the thread settings a policy's process starts with (everything else as the user's environment)
-POLICY_VARS = ("GRAMOPHONE_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+POLICY_VARS = ("GRAMOPHONE_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "BENCH_THREADS_ONCE")
 #: name -> (what it is, its environment). "old": torch's default before the policy (a thread per
 #: core; libgomp's default spin of 300 000 before a waiting thread sleeps); "new": the default now
 POLICIES = {
     "old": ("old default: a thread per core, OpenMP's spin-wait", {"GRAMOPHONE_THREADS": str(cores()),
                                                                    "GOMP_SPINCOUNT": "300000"}),
-    "new": ("new default: auto threads, passive wait", {}),
-    "1": ("1 thread, passive wait", {"GRAMOPHONE_THREADS": "1"}),
-    "2": ("2 threads, passive wait", {"GRAMOPHONE_THREADS": "2"}),
+    "new": ("new default: auto threads (following the load), a short spin", {}),
+    "passive": ("auto threads (following the load), passive wait", {"OMP_WAIT_POLICY": "PASSIVE"}),
+    "1": ("1 thread, passive wait", {"GRAMOPHONE_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}),
+    "2": ("2 threads, passive wait", {"GRAMOPHONE_THREADS": "2", "OMP_WAIT_POLICY": "PASSIVE"}),
     "auto-spin": ("auto threads, OpenMP's spin-wait", {"GOMP_SPINCOUNT": "300000"}),
     "short-spin": ("auto threads, a short spin (10 000) before sleeping", {"GOMP_SPINCOUNT": "10000"}),
     "shorter-spin": ("auto threads, a shorter spin (1 000) before sleeping", {"GOMP_SPINCOUNT": "1000"}),
     "2-short-spin": ("2 threads, a short spin (10 000) before sleeping", {"GRAMOPHONE_THREADS": "2",
                                                                          "GOMP_SPINCOUNT": "10000"}),
+    "short-spin-fixed": ("auto threads chosen once, a short spin (10 000)", {"GOMP_SPINCOUNT": "10000",
+                                                                            "BENCH_THREADS_ONCE": "1"}),
 }
 
 
@@ -79,10 +83,12 @@ def policy_env(name: str) -> dict[str, str]:
     return {**env, **POLICIES[name][1]}
 
 
-def in_process(policy: str, clip: str, repeats: int, counter: str | None) -> dict:
-    """Best-of-``repeats`` render time of ``clip`` in a fresh process under ``policy``."""
+def in_process(policy: str, clip: str, repeats: int, counter: str | None, late: float | None = None) -> dict:
+    """Best-of-``repeats`` render time of ``clip`` in a fresh process under ``policy`` (``late``: a
+    competitor starts that many seconds into each render)."""
     cmd = [sys.executable, "-m", "bench.inprocess", clip, "--repeats", str(repeats), "--budget", str(BUDGET)]
-    out = subprocess.run(cmd + (["--counter", counter] if counter else []), env=policy_env(policy), cwd=ROOT,
+    cmd += (["--counter", counter] if counter else []) + (["--late", str(late)] if late is not None else [])
+    out = subprocess.run(cmd, env=policy_env(policy), cwd=ROOT,
                          capture_output=True, text=True, check=True)
     r = json.loads(out.stdout.strip().splitlines()[-1])
     return dict(seconds=min(r["seconds"]), threads=r["threads"], all_seconds=r["seconds"],
@@ -140,6 +146,25 @@ def thread_policies(policies: list[str], clips: list[str], repeats: int, pin: in
         print(f"| {seconds:.0f} s {'mono' if ch == 1 else 'stereo'} {sr / 1000:g} kHz | {mode} | {POLICIES[policy][0]} "
               f"| {q['seconds']:.2f} | {b['seconds']:.2f} | {b['seconds'] / q['seconds']:.2f} "
               f"| {b['seconds'] / old['seconds']:.2f} | {t} | {100 * b['kept']:.0f} % |")
+    return rows
+
+
+def late_start(policies: list[str], clips: list[str], repeats: int, late: float) -> list[dict]:
+    """Each policy quiet, and with a competitor that starts ``late`` seconds into each render (a
+    DAW that starts playing while a render runs: ``auto`` chose its threads on an idle machine)."""
+    rows = []
+    for clip in clips:
+        for policy in policies:
+            quiet, started = in_process(policy, clip, repeats, None), in_process(policy, clip, repeats, None, late)
+            rows.append(dict(clip=clip, policy=policy, quiet=quiet, late=started))
+            print(f"{clip} {policy}: quiet {quiet['seconds']:.2f} s, competitor from {late:g} s {started['seconds']:.2f} s",
+                  flush=True)
+    print(f"\n| clip | policy | quiet s | a competitor from {late:g} s into the render, s | ratio |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        seconds, sr, ch = CLIPS[r["clip"]]
+        print(f"| {seconds:.0f} s {'mono' if ch == 1 else 'stereo'} {sr / 1000:g} kHz | {POLICIES[r['policy']][0]} "
+              f"| {r['quiet']['seconds']:.2f} | {r['late']['seconds']:.2f} | {r['late']['seconds'] / r['quiet']['seconds']:.2f} |")
     return rows
 
 
@@ -222,10 +247,15 @@ def main() -> None:
     parser.add_argument("--budgets", type=int, nargs="+", default=[],
                         help="also time the paper's configuration at these L-BFGS budgets (e.g. 10 30 100 300)")
     parser.add_argument("--no-memory", action="store_true", help="skip the 60 s peak-memory render")
+    parser.add_argument("--late", type=float, default=None, metavar="SECONDS",
+                        help="instead of quiet and busy: quiet, and a competitor that starts SECONDS into each render")
     args = parser.parse_args()
 
     load = os.getloadavg()
-    results = dict(policies=thread_policies(args.policies, args.clips, args.repeats, args.pin,
+    if args.late is not None:
+        results = dict(late=late_start(args.policies, args.clips, args.repeats, args.late))
+    else:
+        results = dict(policies=thread_policies(args.policies, args.clips, args.repeats, args.pin,
                                                 not args.same_session))
     if args.budgets:
         results["paper"] = paper_comparison(args.budgets)

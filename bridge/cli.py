@@ -392,6 +392,7 @@ def _render(content: str, styles: Optional[Sequence[str]], output: Optional[str]
     thread_policy.apply(threads)
     try:
         with _progress_bar("rendering") as progress:
+            progress = thread_policy.following(progress, threads)
             results = render_takes(content, output, model, style, settings, progress, cancel, source=source,
                                    sidecar=not getattr(args, "no_sidecar", False),  # the style analysed once
                                    blend_to=blend_to, blend_source=blend_source)

@@ -263,7 +263,7 @@ def _render_task(task: RenderTask, style: dict, sink: Any, ship_audio: bool,
     run = replace(task, staging=str(Path(local) / "out") if local else task.staging,
                   extra={"model_spec": style["model_spec"], "stats": stats, **(second or {})})
     try:
-        result = run_task(run, _WORKER_CACHE, progress)
+        result = run_task(run, _WORKER_CACHE, thread_policy.following(progress, *threads))
         if local:
             staging = Path(result["staging"])
             result["data"] = {name: (staging / name).read_bytes() for name in result["files"]}

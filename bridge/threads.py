@@ -7,14 +7,24 @@ host for the busy core: with one core busy the render took 2.9x its quiet time a
 and the host kept less (``bench/speed.py``; ``bench/RESULTS.md``, "Thread policy"). So, in every
 process that renders (the command line, server and batch workers, Ray tasks):
 
-* threads wait **passively** (``OMP_WAIT_POLICY=PASSIVE``: a thread that waits for its siblings
-  sleeps instead of spinning on a core someone else needs). OpenMP reads this once, when torch
-  is loaded, so :func:`prepare_environment` runs before torch is imported (children inherit
-  it); an ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` of the user's own is kept;
 * ``auto`` (the default) takes every core that other processes left idle since the last look
   (``/proc/stat`` less this process's own time; elsewhere the load average), at least one:
-  on the 2-core machine both cores when it is quiet, one when a core is busy;
-* a number (``--threads N``, ``GRAMOPHONE_THREADS=N``) is used as it is.
+  on the 2-core machine both cores when it is quiet, one when a core is busy. It looks again
+  while the render runs (:func:`following`, every :data:`LOOK_EVERY` seconds), so a render that
+  started on an idle machine gives a core back when the DAW starts playing, and takes it again
+  when the DAW stops;
+* threads spin **briefly** while they wait for their siblings, then sleep (``GOMP_SPINCOUNT`` =
+  :data:`SPIN_COUNT`, about a millisecond): the optimiser's parallel steps are a fraction of a
+  millisecond each, so a thread that slept at once (``OMP_WAIT_POLICY=PASSIVE``, the policy
+  before) paid a wake-up at every step, and two passive threads were no faster than one; OpenMP's
+  default spin (300 000) held a core long after the work ran out, which is what starved the
+  host. OpenMP reads this once, when torch is loaded, so :func:`prepare_environment` runs
+  before torch is imported (children inherit it); an ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``
+  of the user's own is kept;
+* a number (``--threads N``, ``GRAMOPHONE_THREADS=N``) is used as it is, for the whole render.
+
+The threads change a render's last bits (sums are split differently: 5e-5 at most, measured),
+so a render repeats bit for bit at the same number of threads; ``auto`` follows the load.
 """
 from __future__ import annotations
 
@@ -22,13 +32,19 @@ import math
 import os
 import time
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 ENV = "GRAMOPHONE_THREADS"
 #: a core counts as taken when other processes kept more than this share of it busy
 BUSY_SHARE = 0.25
 #: the shortest and the longest span a load reading averages over, in seconds
 MIN_WINDOW, MAX_AGE = 0.1, 5.0
+#: how often (seconds) an ``auto`` render looks at the load again while it runs
+LOOK_EVERY = 0.5
+#: how long an OpenMP thread spins before it sleeps (libgomp's units; its own default is 300 000).
+#: Measured on 2 cores (bench/RESULTS.md, "Thread policy"): 10 s mono quiet 1.19 s against 1.84 s
+#: waiting passively and 1.48 s with 1 000.
+SPIN_COUNT = "10000"
 
 Setting = Optional[int]  # None: auto
 
@@ -54,9 +70,10 @@ def from_env() -> Setting:
 
 
 def prepare_environment() -> None:
-    """Make OpenMP's threads wait passively, unless the user chose how; call before torch is imported."""
+    """Make OpenMP's threads spin briefly before they sleep (:data:`SPIN_COUNT`), unless the user
+    chose how they wait; call before torch is imported."""
     if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
-        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+        os.environ["GOMP_SPINCOUNT"] = SPIN_COUNT
 
 
 def cores() -> int:
@@ -127,13 +144,38 @@ def apply(setting: Setting = None, cap: Optional[int] = None) -> int:
     import torch
 
     n = choose(setting, cores(), None if setting is not None else _probe.other_busy(), cap)
-    torch.set_num_threads(n)
+    if n != torch.get_num_threads():
+        torch.set_num_threads(n)
     return n
+
+
+def following(progress: Callable[[float, float], None], setting: Setting = None, cap: Optional[int] = None
+              ) -> Callable[[float, float], None]:
+    """``progress`` for a render whose threads were chosen by :func:`apply`: with ``auto``, each
+    call at least :data:`LOOK_EVERY` seconds after the last look chooses again, so the render
+    follows the host's load while it runs (a set number is left alone)."""
+    if setting is not None:
+        return progress
+    last = [time.monotonic()]
+
+    def report(fraction: float, loss: float) -> None:
+        now = time.monotonic()
+        if now - last[0] >= LOOK_EVERY:
+            last[0] = now
+            apply(None, cap)
+        progress(fraction, loss)
+    return report
 
 
 def describe(setting: Setting = None) -> str:
     """The policy in effect, in words (``info`` and ``doctor``)."""
-    wait = os.environ.get("OMP_WAIT_POLICY", "") or (f"GOMP_SPINCOUNT={os.environ['GOMP_SPINCOUNT']}"
-                                                      if "GOMP_SPINCOUNT" in os.environ else "OpenMP's default")
-    count = f"{setting} (set)" if setting is not None else f"auto (the idle cores of {cores()}, at least 1)"
-    return f"threads {count}; waiting {wait.lower()}"
+    policy, spin = os.environ.get("OMP_WAIT_POLICY", ""), os.environ.get("GOMP_SPINCOUNT")
+    if policy:
+        wait = f"{policy.lower()} (OMP_WAIT_POLICY)"
+    elif spin == SPIN_COUNT:
+        wait = f"a short spin, then sleeping (GOMP_SPINCOUNT={spin})"
+    else:
+        wait = f"GOMP_SPINCOUNT={spin}" if spin is not None else "OpenMP's default"
+    count = (f"{setting} (set)" if setting is not None
+             else f"auto (the idle cores of {cores()}, at least 1, looked at again every {LOOK_EVERY:g} s)")
+    return f"threads {count}; waiting: {wait}"

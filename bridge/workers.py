@@ -318,7 +318,7 @@ def worker_main(conn: Connection, threads: thread_policy.Setting, cap: int, nice
         try:
             send(("started", task.id, os.getpid(), thread_policy.apply(threads, cap)))
             token.check()
-            send(("rendered", task.id, run_task(task, cache, progress, token)))
+            send(("rendered", task.id, run_task(task, cache, thread_policy.following(progress, threads, cap), token)))
         except RenderCancelled:
             send(("cancelled", task.id))
         except Exception as exc:

@@ -78,4 +78,4 @@ def test_info_lists_models(capsys, monkeypatch):
     assert main(["info"]) == 0
     text = capsys.readouterr().out
     assert "kernel" in text and "random" in text and "device" in text
-    assert "threads auto" in text and "waiting passive" in text  # the thread policy in effect
+    assert "threads auto" in text and "waiting: a short spin" in text  # the thread policy in effect

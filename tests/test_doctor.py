@@ -23,7 +23,7 @@ def test_doctor_on_this_machine_passes_and_says_what_it_checked(capsys, tmp_path
     assert all(line.split()[0] in ("ok", "warn") for line in out), out
     text = "\n".join(out)
     for expected in (f"gramophone {__version__}", "torch", "a 1 s test render took", "is free", "8 shipped presets",
-                     "0 user presets", "allowed folders", "host clients", "waiting passive", "a render now would take"):
+                     "0 user presets", "allowed folders", "host clients", "waiting: a short spin", "a render now would take"):
         assert expected in text, expected
     assert any(line.startswith(("ok    audio output", "warn  no")) for line in out)  # audio: reported either way
 

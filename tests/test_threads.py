@@ -52,18 +52,50 @@ def test_bad_settings_are_refused_with_bad_parameter(bad):
     assert err.value.code == "bad_parameter"
 
 
-def test_wait_policy_is_passive_unless_the_user_chose(monkeypatch):
+def test_threads_spin_briefly_unless_the_user_chose(monkeypatch):
     for name in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT"):
         monkeypatch.delenv(name, raising=False)
     threads.prepare_environment()
-    assert threads.os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
-    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    assert threads.os.environ["GOMP_SPINCOUNT"] == threads.SPIN_COUNT and "OMP_WAIT_POLICY" not in threads.os.environ
+    assert "a short spin" in threads.describe()
+    monkeypatch.delenv("GOMP_SPINCOUNT")
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
     threads.prepare_environment()
-    assert threads.os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+    assert "GOMP_SPINCOUNT" not in threads.os.environ and "passive" in threads.describe()
     monkeypatch.delenv("OMP_WAIT_POLICY")
     monkeypatch.setenv("GOMP_SPINCOUNT", "300000")
     threads.prepare_environment()
-    assert "OMP_WAIT_POLICY" not in threads.os.environ
+    assert threads.os.environ["GOMP_SPINCOUNT"] == "300000" and "OMP_WAIT_POLICY" not in threads.os.environ
+
+
+def test_an_auto_render_follows_the_load_while_it_runs(monkeypatch):
+    """``following``: with auto, a progress call at least LOOK_EVERY seconds after the last look
+    chooses the threads again (a DAW that starts or stops playing mid-render); a set number stays."""
+    import torch
+
+    busy = [0.0]
+    monkeypatch.setattr(threads._probe, "other_busy", lambda: busy[0])
+    monkeypatch.setattr(threads, "cores", lambda: 2)
+    clock = [100.0]
+    monkeypatch.setattr(threads.time, "monotonic", lambda: clock[0])
+    seen = []
+    before = torch.get_num_threads()
+    try:
+        assert threads.apply(None) == 2
+        report = threads.following(lambda f, loss: seen.append((f, torch.get_num_threads())), None)
+        busy[0] = 1.0  # the host starts playing
+        report(0.1, 0.0)  # too soon to look again
+        clock[0] += threads.LOOK_EVERY
+        report(0.2, 0.0)
+        busy[0] = 0.0  # and stops
+        clock[0] += threads.LOOK_EVERY
+        report(0.3, 0.0)
+        assert seen == [(0.1, 2), (0.2, 1), (0.3, 2)]
+        torch.set_num_threads(1)
+        fixed = lambda f, loss: None  # noqa: E731
+        assert threads.following(fixed, 1) is fixed  # a set number: never looked at again
+    finally:
+        torch.set_num_threads(before)
 
 
 @pytest.mark.parametrize("command", [["render", "{clip}", "--style", "{clip}", "-o", "{out}"],
