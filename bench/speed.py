@@ -58,7 +58,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: seconds of renders after which a configuration is not repeated (a slow one is timed fewer times)
 BUDGET = 20.0
 #: the thread settings a policy's process starts with (everything else as the user's environment)
-POLICY_VARS = ("GRAMOPHONE_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "BENCH_THREADS_ONCE")
+POLICY_VARS = ("GRAMOPHONE_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME", "BENCH_THREADS_ONCE")
 #: name -> (what it is, its environment). "old": torch's default before the policy (a thread per
 #: core; libgomp's default spin of 300 000 before a waiting thread sleeps); "new": the default now
 POLICIES = {

@@ -77,7 +77,7 @@ class RayBackend:
         by_gpu = int(resources.get("GPU", 0) // gpus_per_job) if gpus_per_job > 0 else by_cpu
         self.slots = max(1, min(by_cpu, by_gpu))
         thread_policy.prepare_environment()  # for the task's worker process, which imports torch when it starts
-        wait = {k: os.environ[k] for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT") if k in os.environ}
+        wait = {k: os.environ[k] for k in sorted(thread_policy.WAIT_VARIABLES) if k in os.environ}
         self._remote = ray.remote(_render_task).options(num_cpus=cpus_per_job, num_gpus=gpus_per_job,
                                                          max_retries=0, runtime_env={"env_vars": wait})
         self._threads = (threads, cpus_per_job)

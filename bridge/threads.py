@@ -19,8 +19,8 @@ process that renders (the command line, server and batch workers, Ray tasks):
   before) paid a wake-up at every step, and two passive threads were no faster than one; OpenMP's
   default spin (300 000) held a core long after the work ran out, which is what starved the
   host. OpenMP reads this once, when torch is loaded, so :func:`prepare_environment` runs
-  before torch is imported (children inherit it); an ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``
-  of the user's own is kept;
+  before torch is imported (children inherit it); an ``OMP_WAIT_POLICY``, ``GOMP_SPINCOUNT`` or
+  ``KMP_BLOCKTIME`` of the user's own is kept;
 * a number (``--threads N``, ``GRAMOPHONE_THREADS=N``) is used as it is, for the whole render.
 
 The threads change a render's last bits (sums are split differently: 5e-5 at most, measured),
@@ -45,6 +45,10 @@ LOOK_EVERY = 0.5
 #: Measured on 2 cores (bench/RESULTS.md, "Thread policy"): 10 s mono quiet 1.19 s against 1.84 s
 #: waiting passively and 1.48 s with 1 000.
 SPIN_COUNT = "10000"
+#: the same for LLVM's OpenMP runtime, in milliseconds (not measured here: no macOS machine)
+BLOCK_TIME_MS = "1"
+#: a user who sets any of these chose how threads wait, and is left alone
+WAIT_VARIABLES = frozenset({"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME"})
 
 Setting = Optional[int]  # None: auto
 
@@ -70,10 +74,12 @@ def from_env() -> Setting:
 
 
 def prepare_environment() -> None:
-    """Make OpenMP's threads spin briefly before they sleep (:data:`SPIN_COUNT`), unless the user
-    chose how they wait; call before torch is imported."""
-    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+    """Make OpenMP's threads spin briefly before they sleep, unless the user chose how they wait;
+    call before torch is imported. Both runtimes torch ships with are told: GNU's (Linux wheels)
+    reads :data:`SPIN_COUNT`, LLVM's (macOS) :data:`BLOCK_TIME_MS`, whose own default is a 200 ms spin."""
+    if not WAIT_VARIABLES & os.environ.keys():
         os.environ["GOMP_SPINCOUNT"] = SPIN_COUNT
+        os.environ["KMP_BLOCKTIME"] = BLOCK_TIME_MS
 
 
 def cores() -> int:

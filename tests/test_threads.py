@@ -53,19 +53,23 @@ def test_bad_settings_are_refused_with_bad_parameter(bad):
 
 
 def test_threads_spin_briefly_unless_the_user_chose(monkeypatch):
-    for name in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT"):
-        monkeypatch.delenv(name, raising=False)
+    def clear():
+        for name in threads.WAIT_VARIABLES:
+            monkeypatch.delenv(name, raising=False)
+
+    clear()
     threads.prepare_environment()
-    assert threads.os.environ["GOMP_SPINCOUNT"] == threads.SPIN_COUNT and "OMP_WAIT_POLICY" not in threads.os.environ
+    assert threads.os.environ["GOMP_SPINCOUNT"] == threads.SPIN_COUNT
+    assert threads.os.environ["KMP_BLOCKTIME"] == threads.BLOCK_TIME_MS and "OMP_WAIT_POLICY" not in threads.os.environ
     assert "a short spin" in threads.describe()
-    monkeypatch.delenv("GOMP_SPINCOUNT")
+    for name, value in (("OMP_WAIT_POLICY", "PASSIVE"), ("GOMP_SPINCOUNT", "300000"), ("KMP_BLOCKTIME", "200")):
+        clear()
+        monkeypatch.setenv(name, value)
+        threads.prepare_environment()
+        assert {k: threads.os.environ[k] for k in threads.WAIT_VARIABLES if k in threads.os.environ} == {name: value}
+    clear()
     monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
-    threads.prepare_environment()
-    assert "GOMP_SPINCOUNT" not in threads.os.environ and "passive" in threads.describe()
-    monkeypatch.delenv("OMP_WAIT_POLICY")
-    monkeypatch.setenv("GOMP_SPINCOUNT", "300000")
-    threads.prepare_environment()
-    assert threads.os.environ["GOMP_SPINCOUNT"] == "300000" and "OMP_WAIT_POLICY" not in threads.os.environ
+    assert "passive" in threads.describe()
 
 
 def test_an_auto_render_follows_the_load_while_it_runs(monkeypatch):
