@@ -3,9 +3,13 @@
 Plain helpers that tests import by name live in ``helpers.py`` (a conftest is not a module to import)."""
 from __future__ import annotations
 
-import numpy as np
-import pytest
-import torch
+from gramophone.bridge import threads
+
+threads.prepare_environment()  # how OpenMP's threads wait, as in every process that renders: before torch loads
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 from gramophone.engine import synth
 from gramophone.engine.models import get_model
