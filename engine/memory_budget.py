@@ -68,14 +68,14 @@ def estimate_mb(frames: int, channels: int, sample_rate: int, model: str, params
     spans = chunk_spans(frames, chunk_frames(settings, sample_rate), int(settings.crossfade_seconds * sample_rate))
     samples = max(stop - start for start, stop in spans)  # the longest chunk: a clip of several streams
     analysis_samples = samples * rate / sample_rate
-    chunk_frames = analysis_samples / hop + 1 + 2 * int(p.get("width", 1))  # plus the mirrored margins
+    analysis_frames = analysis_samples / hop + 1 + 2 * int(p.get("width", 1))  # plus the mirrored margins
     iterations = settings.iterations or cls.default_iterations
     kept = 2 * min(iterations, HISTORY) if settings.optimiser == "lbfgs" else 2
-    spectrogram = 4.0 * channels * (n_fft // 2 + 1) * chunk_frames
+    spectrogram = 4.0 * channels * (n_fft // 2 + 1) * analysis_frames
     total = ((PROCESS_MB + RENDER_MB) * MB + AUDIO_BYTES * channels * max(samples, analysis_samples)
              + (FRAME_COPIES + kept) * spectrogram)
     if model == "kernel":
-        total += PATCH_COPIES * 4.0 * chunk_frames * (chunk_frames + style_frames)
+        total += PATCH_COPIES * 4.0 * analysis_frames * (analysis_frames + style_frames)
     if blend_moves(settings.blend):
         total += BLEND_MB * MB + BLEND_BYTES * channels * samples
     return total / MB
