@@ -12,6 +12,7 @@ while a render runs) and stops with it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import threading
@@ -43,18 +44,14 @@ class Late:
     """A competitor that starts ``after`` seconds from now, until :meth:`stop`."""
 
     def __init__(self, after: float) -> None:
-        self._spin: Competitor | None = None
-        self._timer = threading.Timer(after, self._start)
+        self._running = contextlib.ExitStack()
+        self._timer = threading.Timer(after, lambda: self._running.enter_context(Competitor()))
         self._timer.start()
-
-    def _start(self) -> None:
-        self._spin = Competitor().__enter__()
 
     def stop(self) -> None:
         self._timer.cancel()
         self._timer.join()
-        if self._spin is not None:
-            self._spin.__exit__(None, None, None)
+        self._running.close()
 
 
 def main() -> None:

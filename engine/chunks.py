@@ -21,11 +21,20 @@ def chunk_frames(settings: RenderSettings, sample_rate: int) -> int:
     return int(settings.chunk_seconds * sample_rate)
 
 
+def fade_frames(settings: RenderSettings, sample_rate: int) -> int:
+    """The frames two neighbouring chunks overlap by at ``sample_rate`` (``crossfade_seconds``)."""
+    return int(settings.crossfade_seconds * sample_rate)
+
+
 def single_chunk_frames(settings: RenderSettings, sample_rate: int) -> int:
     """The most frames rendered as one chunk (under twice ``chunk_seconds``); a longer clip is
     cut, and streamed file to file."""
-    size, fade = chunk_frames(settings, sample_rate), int(settings.crossfade_seconds * sample_rate)
-    return 2 * size - fade - 1
+    return 2 * chunk_frames(settings, sample_rate) - fade_frames(settings, sample_rate) - 1
+
+
+def spans_of(frames: int, settings: RenderSettings, sample_rate: int) -> list[tuple[int, int]]:
+    """:func:`chunk_spans` of a clip of ``frames`` at ``sample_rate`` under ``settings``."""
+    return chunk_spans(frames, chunk_frames(settings, sample_rate), fade_frames(settings, sample_rate))
 
 
 def chunk_spans(frames: int, size: int, fade: int) -> list[tuple[int, int]]:

@@ -58,15 +58,14 @@ def estimate_mb(frames: int, channels: int, sample_rate: int, model: str, params
                 style_frames: int, settings: RenderSettings) -> float:
     """Estimated peak resident MB of a process rendering a clip of ``frames`` x ``channels`` at
     ``sample_rate`` with ``model`` (its ``params``) against ``style_frames`` frames of statistics."""
-    from .chunks import chunk_frames, chunk_spans
+    from .chunks import spans_of
     from .models import MODELS
 
     cls = MODELS[model]
     p = {**cls.defaults, **params}
     rate, n_fft = int(p.get("sample_rate", 44_100)), int(p.get("n_fft", 2048))
     hop = int(p.get("hop", 512))
-    spans = chunk_spans(frames, chunk_frames(settings, sample_rate), int(settings.crossfade_seconds * sample_rate))
-    samples = max(stop - start for start, stop in spans)  # the longest chunk: a clip of several streams
+    samples = max(stop - start for start, stop in spans_of(frames, settings, sample_rate))  # the longest chunk: a clip of several streams
     analysis_samples = samples * rate / sample_rate
     analysis_frames = analysis_samples / hop + 1 + 2 * int(p.get("width", 1))  # plus the mirrored margins
     iterations = settings.iterations or cls.default_iterations

@@ -49,7 +49,7 @@ import torch
 
 from .audio_io import check_clip
 from .automation import span
-from .chunks import chunk_spans, join_chunks
+from .chunks import fade_frames, join_chunks, spans_of
 from .device import resolve_device
 from .domains import DOMAIN_TYPES, SpectrogramDomain, WaveformDomain
 from .errors import GramophoneError
@@ -125,8 +125,8 @@ def render(content: np.ndarray, sample_rate: int, model: TextureModel, style: St
         return content.astype(np.float32, copy=True)
     x = x * (REFERENCE_RMS / level)
 
-    fade = int(settings.crossfade_seconds * model.sample_rate)
-    chunks = chunk_spans(x.shape[1], int(settings.chunk_seconds * model.sample_rate), fade)
+    fade = fade_frames(settings, model.sample_rate)
+    chunks = spans_of(x.shape[1], settings, model.sample_rate)
     delta = np.zeros_like(x)
     tail: Optional[np.ndarray] = None  # the previous chunk's change over the coming crossfade
     for index, (start, stop) in enumerate(chunks):

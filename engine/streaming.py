@@ -42,7 +42,7 @@ import numpy as np
 from .audio_io import probe_audio, read_blocks
 from .automation import span
 from .blocks import BLOCK_FRAMES, RawFile, SpanReader, block_writer
-from .chunks import chunk_frames, chunk_spans, join_chunks
+from .chunks import join_chunks, spans_of
 from .errors import GramophoneError
 from .files import Temporaries
 from .loudness import LOUDNESS_PASSES, lufs_target, match_loudness_blocks, normalise_lufs_blocks
@@ -165,8 +165,7 @@ def _render_chunks(path: str | os.PathLike, measured: _Measured, model: TextureM
                    blend_to: Optional[Stats] = None) -> dict[str, float]:
     """Render each chunk, crossfade it into its neighbours and append the result to ``raw``."""
     sr, frames = measured.sample_rate, measured.frames
-    fade = int(settings.crossfade_seconds * sr)
-    spans = chunk_spans(frames, chunk_frames(settings, sr), fade)
+    spans = spans_of(frames, settings, sr)
     # One chunk per call: the span at the analysis rate may round a sample over render's own limit.
     inner = replace(settings, match_loudness=False, chunk_seconds=settings.chunk_seconds + 1.0)
     share = 1.0 - MEASURE_SHARE - FINISH_SHARE
