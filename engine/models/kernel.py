@@ -18,7 +18,7 @@ the union of their patch sets with scaled weights, so mixtures are exact.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import torch
 
@@ -59,20 +59,12 @@ class _PatchInnerProducts(torch.autograd.Function):
         ctx.same = x is y
         ctx.width = width
         ctx.save_for_backward(x, y)
-        g = x.transpose(0, 1) @ y
-        tx, ty = x.shape[1] - width + 1, y.shape[1] - width + 1
-        out = g[:tx, :ty].clone()
-        for j in range(1, width):
-            out += g[j:j + tx, j:j + ty]
-        return out
+        return _diagonal_sums(x.transpose(0, 1) @ y, width)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
         x, y = ctx.saved_tensors
-        tx, ty = grad.shape
-        dg = grad.new_zeros(x.shape[1], y.shape[1])
-        for j in range(ctx.width):
-            dg[j:j + tx, j:j + ty] += grad
+        dg = _diagonal_scatter(grad, ctx.width)
         if ctx.same:
             return x @ (dg + dg.transpose(0, 1)), None, None
         dx = y @ dg.transpose(0, 1) if ctx.needs_input_grad[0] else None
@@ -102,39 +94,54 @@ def mean_squared_kernel(x: torch.Tensor, wx: torch.Tensor, y: torch.Tensor, wy: 
 
 
 def _diagonal_sums(g: torch.Tensor, width: int) -> torch.Tensor:
-    """``P[t, s] = Σ_j g[t + j, s + j]`` for ``j < width``: patch inner products from a frame Gram."""
+    """``P[t, s] = Σ_j g[t + j, s + j]`` for ``j < width``: patch inner products from a frame Gram.
+    By doubling: sums over 2, 4, 8 ... shifts, added as ``width``'s binary digits say (for the
+    default 11 frames, six passes over the matrix instead of eleven)."""
     tx, ty = g.shape[0] - width + 1, g.shape[1] - width + 1
-    out = g[:tx, :ty].clone()
-    for j in range(1, width):
-        out += g[j:j + tx, j:j + ty]
+    out: Optional[torch.Tensor] = None
+    block, span, offset, left = g, 1, 0, width  # block[t, s]: the sum over ``span`` shifts from (t, s)
+    while left:
+        if left & 1:
+            part = block[offset:offset + tx, offset:offset + ty]
+            out = part.clone() if out is None else out.add_(part)
+            offset += span
+        left >>= 1
+        if left:
+            block = block[:-span, :-span] + block[span:, span:]
+            span *= 2
+    assert out is not None
     return out
 
 
-def _diagonal_scatter(grad: torch.Tensor, frames: tuple[int, int], width: int) -> torch.Tensor:
-    """The adjoint of :func:`_diagonal_sums`: ``grad [tx, ty]`` back onto a frame Gram ``frames``."""
-    tx, ty = grad.shape
-    dg = grad.new_zeros(frames)
-    for j in range(width):
-        dg[j:j + tx, j:j + ty] += grad
-    return dg
+def _diagonal_scatter(grad: torch.Tensor, width: int) -> torch.Tensor:
+    """The adjoint of :func:`_diagonal_sums`: ``grad [tx, ty]`` back onto a frame Gram of
+    ``[tx + width − 1, ty + width − 1]``. It is a diagonal sum itself, of ``grad`` with
+    ``width − 1`` zeros around it."""
+    return _diagonal_sums(torch.nn.functional.pad(grad, (width - 1,) * 4), width)
 
 
 def _squared_kernel_term(p: torch.Tensor, na: torch.Tensor, nb: torch.Tensor, wa: torch.Tensor,
                          wb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``Σ wa[t] wb[s] k[t, s]²`` from patch inner products ``p`` and patch norms, with its
-    gradients with respect to ``p`` and to the outer product ``na ⊗ nb``: the formulas autograd
-    derives through :func:`mean_squared_kernel`, in place on one matrix at a time."""
-    outer = na[:, None] * nb[None, :]
-    c = p / outer
-    cc = c.clamp(-1.0, 1.0)
-    pt = math.pi - torch.arccos(cc)  # π − θ: dJ/dc
-    j = (1 - cc * cc).clamp_min_(0).sqrt_().addcmul_(pt, cc)  # J(c) = sin θ + (π − θ) cos θ
-    k = outer.mul_(j).div_(2 * math.pi)  # (outer no longer needed)
-    kw = k * wa[:, None] * wb[None, :]
-    value = (kw * k).sum()
-    d_p = (kw * pt).div_(math.pi)  # 2 k w · (outer / 2π) · (π − θ) / outer
-    d_outer = kw.mul_(j.sub_(pt.mul_(c))).div_(math.pi)  # 2 k w J / 2π − d_p · c
+    """``Σ wa[t] wb[s] k[t, s]²`` from patch inner products ``p`` (overwritten) and patch norms,
+    with its gradients with respect to ``p`` and to the outer product ``na ⊗ nb``: the formulas
+    autograd derives through :func:`mean_squared_kernel`, in place on one matrix at a time.
+    ``k`` is taken without its 1/2π, so the value comes out 4π² times too large and the
+    gradients 2π² times (:data:`_VALUE_SCALE`, :data:`_GRADIENT_SCALE`): the caller's scalars
+    correct them, not two more passes over each matrix."""
+    outer = torch.outer(na, nb)
+    c = p.div_(outer).clamp_(-1.0, 1.0)
+    pt = torch.arccos(c.neg())  # π − θ = arccos(−c): dJ/dc
+    j = torch.sin(pt).addcmul_(pt, c)  # J(c) = sin θ + (π − θ) cos θ
+    k = outer.mul_(j)  # outer no longer needed
+    kw = k * torch.outer(wa, wb)
+    value = torch.dot(kw.view(-1), k.view(-1))
+    d_outer = j.addcmul_(c, pt, value=-1.0).mul_(kw)  # 2 k w (J − c J') / 2π
+    d_p = pt.mul_(kw)  # 2 k w J' / 2π
     return value, d_p, d_outer
+
+
+#: What :func:`_squared_kernel_term`'s value and gradients are multiplied by to be the true ones.
+_VALUE_SCALE, _GRADIENT_SCALE = 1 / (4 * math.pi ** 2), 1 / (2 * math.pi ** 2)
 
 
 class _KernelTexture(torch.autograd.Function):
@@ -142,35 +149,32 @@ class _KernelTexture(torch.autograd.Function):
     hand-written backward. The style's side (``y``, ``wy``, its patch norms) is constant. Why:
     by autograd the elementwise steps of the two kernels cost more than their four matrix
     products (measured on one core, a 10 s clip against 10 s of rain: 37 ms per loss and
-    gradient, of which the products 13 ms)."""
+    gradient, of which the products 13 ms). The render's patch norms are the diagonal of its own
+    patch inner products, so their gradient joins that matrix's, and ``P_xx`` is symmetric, so
+    its gradient reaches ``x`` in one product (``x·2dG``, not ``x·(dG + dGᵀ)``)."""
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, wx: torch.Tensor, y: torch.Tensor, wy: torch.Tensor,  # type: ignore[override]
                 ny: torch.Tensor, width: int) -> torch.Tensor:
-        nx = patch_norms(x, width)
-        xx, dp_xx, do_xx = _squared_kernel_term(_diagonal_sums(x.transpose(0, 1) @ x, width), nx, nx, wx, wx)
+        p_xx = _diagonal_sums(x.transpose(0, 1) @ x, width)
+        nx = p_xx.diagonal().add(_EPS).sqrt_()  # each patch's norm: as patch_norms, from P_xx's diagonal
+        xx, dp_xx, do_xx = _squared_kernel_term(p_xx, nx, nx, wx, wx)
         xy, dp_xy, do_xy = _squared_kernel_term(_diagonal_sums(x.transpose(0, 1) @ y, width), nx, ny, wx, wy)
         ctx.width = width
         ctx.save_for_backward(x, y, nx, ny, dp_xx, do_xx, dp_xy, do_xy)
-        return xx - 2 * xy
+        return (xx - 2 * xy) * _VALUE_SCALE
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
         x, y, nx, ny, dp_xx, do_xx, dp_xy, do_xy = ctx.saved_tensors
-        width, frames = ctx.width, x.shape[1]
-        # patch inner products: P_xx is symmetric in its two x's, so dx = x (dG + dGᵀ)
-        dg_xx = _diagonal_scatter(dp_xx, (frames, frames), width)
-        dx = x @ (dg_xx + dg_xx.transpose(0, 1))
-        dx.addmm_(y, _diagonal_scatter(dp_xy, (frames, y.shape[1]), width).transpose(0, 1), alpha=-2.0)
-        # patch norms: nx appears on both sides of the x-x outer product
-        d_nx = do_xx @ nx + do_xx.transpose(0, 1) @ nx - 2 * (do_xy @ ny)
-        d_energy = d_nx / (2 * nx)  # d sqrt(e + ε) / de
-        csum = torch.cat([d_energy.new_zeros(1), d_energy.cumsum(0)])  # each frame: the patches it is in
-        starts = (torch.arange(frames, device=x.device) - width + 1).clamp_min(0)
-        stops = torch.arange(frames, device=x.device).clamp_max(d_energy.shape[0] - 1) + 1
-        per_frame = csum[stops] - csum[starts]
-        dx.addcmul_(x, per_frame[None, :], value=2.0)
-        return dx * grad, None, None, None, None, None
+        width, scale = ctx.width, float(grad) * _GRADIENT_SCALE
+        # patch norms: nx appears on both sides of the x-x outer product, and nx² is P_xx's diagonal
+        d_nx = 2 * (do_xx @ nx - do_xy @ ny)  # (do_xx is symmetric too)
+        dp_xx = dp_xx.clone()  # (backward may run more than once)
+        dp_xx.diagonal().add_(d_nx / (2 * nx))  # d sqrt(e + ε) / de
+        dx = torch.addmm(x, x, _diagonal_scatter(dp_xx, width), beta=0.0, alpha=2.0 * scale)
+        dx.addmm_(y, _diagonal_scatter(dp_xy, width).transpose(0, 1), alpha=-2.0 * scale)
+        return dx, None, None, None, None, None
 
 
 def kernel_texture(x: torch.Tensor, wx: torch.Tensor, y: torch.Tensor, wy: torch.Tensor, ny: torch.Tensor,
@@ -291,28 +295,28 @@ def marginal_distance(frames: torch.Tensor, weights: torch.Tensor,
 
 
 class _MarginalDistance(torch.autograd.Function):
-    """:func:`marginal_distance` with a hand-written backward: three passes over the frames where
-    autograd made eight (the whole spectrogram each)."""
+    """:func:`marginal_distance` with a hand-written backward: four passes over the frames
+    forward and two back, where autograd made eight (the whole spectrogram each)."""
 
     @staticmethod
     def forward(ctx, frames: torch.Tensor, weights: torch.Tensor, my: torch.Tensor,  # type: ignore[override]
                 sy: torch.Tensor) -> torch.Tensor:
         w = weights / weights.sum()
         mx = frames @ w
-        centred = frames - mx[:, None]
-        sx = (centred.square() @ w + 1e-8).sqrt()
+        sx = ((frames - mx[:, None]).square_() @ w + 1e-8).sqrt()
         scale = 1.0 / (my.square().sum() + sy.square().sum())
-        ctx.save_for_backward(centred, w, mx - my, sx, sx - sy, scale)
+        ctx.save_for_backward(frames, w, mx, mx - my, sx, sx - sy, scale)
         return ((mx - my).square().sum() + (sx - sy).square().sum()) * scale
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
-        centred, w, d_mean, sx, d_spread, scale = ctx.saved_tensors
+        frames, w, mx, d_mean, sx, d_spread, scale = ctx.saved_tensors
         g = 2 * grad * scale
-        # d/d frames of mean: w; of var: 2 w (f − mean) (its path through the mean sums to zero)
-        dframes = centred * (g * d_spread / sx)[:, None]
-        dframes.add_((g * d_mean)[:, None]).mul_(w[None, :])
-        return dframes, None, None, None
+        # d/d frames of mean: w; of var: 2 w (f − mean) (its path through the mean sums to zero);
+        # so w (a f + b) with a = g d_spread / sx per bin and b = g d_mean − a mean
+        a = g * d_spread / sx
+        dframes = torch.addcmul((g * d_mean - a * mx)[:, None], frames, a[:, None])
+        return dframes.mul_(w[None, :]), None, None, None
 
 
 def _cap_frames(segments: list[torch.Tensor], max_frames: int) -> list[torch.Tensor]:
