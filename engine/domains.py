@@ -57,8 +57,9 @@ class _Domain:
         """Raise :class:`GramophoneError` if ``model`` cannot be optimised in this domain."""
 
     def loss(self, p: torch.Tensor, c: int) -> torch.Tensor:
-        """The loss of channel ``c``'s parameters ``p`` (``[1, ...]``) against the style."""
-        return self.model.loss(self.features(p, c)[0], self.style)
+        """The loss of channel ``c``'s parameters ``p`` (``[1, ...]``) against the style. (``squeeze``,
+        not ``[0]``: its gradient is a view, where indexing's fills and copies a new tensor.)"""
+        return self.model.loss(self.features(p, c).squeeze(0), self.style)
 
     def features(self, p: torch.Tensor, c: int) -> torch.Tensor:
         """The model's input that channel ``c``'s parameters ``p`` stand for."""
@@ -186,7 +187,7 @@ class SpectrogramDomain(_Domain):
     def loss(self, p: torch.Tensor, c: int) -> torch.Tensor:
         loss = super().loss(p, c)
         if self.ceiling is not None:
-            loss = loss + CEILING_WEIGHT * overshoot(p[0], self.ceiling[c])
+            loss = loss + CEILING_WEIGHT * overshoot(p.squeeze(0), self.ceiling[c])
         return loss
 
     def output(self, param: torch.Tensor) -> torch.Tensor:
@@ -250,7 +251,7 @@ class _Overshoot(torch.autograd.Function):
     def forward(ctx, frames: torch.Tensor, ceiling: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         excess = (frames - ceiling).clamp_min_(0.0)
         ctx.save_for_backward(excess)
-        return excess.square().mean()
+        return torch.dot(excess.view(-1), excess.view(-1)) / excess.numel()
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):  # type: ignore[override]

@@ -174,15 +174,15 @@ def _optimise(chunk: WaveformDomain | SpectrogramDomain, settings: RenderSetting
 
     def objective(param: torch.Tensor) -> tuple[float, torch.Tensor]:
         check_cancel(cancel)
-        grad, total = torch.zeros_like(param), 0.0
+        grads, total = [], 0.0
         for c in range(param.shape[0]):  # one channel at a time bounds autograd memory
-            p = param[c:c + 1].clone().requires_grad_(True)
+            p = param[c:c + 1].detach().requires_grad_(True)  # (a view: nothing is copied)
             loss = chunk.loss(p, c)
             loss.backward()
             assert p.grad is not None
-            grad[c:c + 1] = p.grad
+            grads.append(p.grad)
             total += loss.item()
-        return total / param.shape[0], grad
+        return total / param.shape[0], grads[0] if len(grads) == 1 else torch.cat(grads)
 
     def step(i: int, loss: float, param: torch.Tensor) -> bool:
         progress((i + 1) / iterations, loss)
