@@ -67,7 +67,7 @@ def inverse_stft(spec: torch.Tensor, n_fft: int, hop: int, window: torch.Tensor,
     if n_fft % hop or flat.shape[-1] < 1:
         x = torch.istft(flat, n_fft, hop, window=window, center=True, length=length)
         return x.reshape(*shape[:-2], length)
-    frames = torch.fft.irfft(flat.transpose(-1, -2), n=n_fft, dim=-1) * window  # [B, frames, n_fft]
+    frames = torch.fft.irfft(flat.transpose(-1, -2), n=n_fft, dim=-1).mul_(window)  # [B, frames, n_fft]
     y = _overlap_add(frames, hop)
     envelope = _overlap_add(window.square().expand(1, frames.shape[1], n_fft), hop)[0]
     start = n_fft // 2
@@ -109,13 +109,13 @@ def griffin_lim(magnitude: torch.Tensor, cfg: StftConfig, length: int, iteration
                                                   dtype=magnitude.dtype).to(magnitude.device)
     angles = torch.polar(torch.ones_like(magnitude), initial_phase)
     previous = torch.zeros_like(angles)
+    # In place where a tensor is not needed again: a fresh spectrogram-sized tensor per step
+    # costs more than the arithmetic in it (the allocator hands the memory back and faults it in).
     for _ in range(iterations):
-        x = istft(magnitude * angles, cfg, length)
-        rebuilt = stft(x, cfg)
-        accelerated = rebuilt - (momentum / (1 + momentum)) * previous
-        angles = accelerated / accelerated.abs().clamp_min(1e-16)
-        previous = rebuilt
-    return istft(magnitude * angles, cfg, length)
+        rebuilt = stft(istft(angles.mul_(magnitude), cfg, length), cfg)
+        accelerated = torch.add(rebuilt, previous, alpha=-momentum / (1 + momentum), out=previous)
+        angles, previous = accelerated.sgn_(), rebuilt  # z / |z| (0 stays 0)
+    return istft(angles.mul_(magnitude), cfg, length)
 
 
 def replace_end_frames(frames: torch.Tensor) -> torch.Tensor:
