@@ -42,7 +42,8 @@ def lbfgs(objective: Objective, x0: torch.Tensor, iterations: int, callback: Opt
             d, gtd = -g, -float(g.flatten() @ g.flatten())
         if gtd == 0:
             break
-        reach = float(d.abs().max()) + 1e-30
+        low, high = torch.aminmax(d)  # max |d| in one pass (abs().max() takes two)
+        reach = max(-float(low), float(high)) + 1e-30
         t = 1.0 if memory else (last_reach or first_step * scale) / reach
         t, f_new, g_new = _line_search(objective, x, f, g, d, gtd, t, max_evaluations_per_iteration)
         if t > 0:
@@ -52,7 +53,7 @@ def lbfgs(objective: Objective, x0: torch.Tensor, iterations: int, callback: Opt
             if sy > 1e-10 * float(s.norm() * y.norm()):
                 memory.append((s, y, 1.0 / sy))
                 del memory[:-history]
-            x, f, g = x + s, f_new, g_new
+            x, f, g = x.add_(s), f_new, g_new  # (x is this function's own copy)
         else:
             memory.clear()
         if callback is not None and callback(it, f, x):
@@ -85,7 +86,7 @@ def _line_search(objective: Objective, x: torch.Tensor, f: float, g: torch.Tenso
     """Armijo backtracking, plus doubling while the slope stays steep; returns ``(t, f, g)`` (t=0: failed)."""
     best = (0.0, f, g)
     for _ in range(budget):
-        f_new, g_new = objective(x + t * d)
+        f_new, g_new = objective(torch.add(x, d, alpha=t))
         if f_new == f_new and f_new <= f + c1 * t * gtd:  # (f_new == f_new rules out NaN)
             if f_new < best[1]:
                 best = (t, f_new, g_new)
