@@ -5,6 +5,7 @@ thread policy, in-process and as a whole process; and the default against the pa
     .venv/bin/python -m bench.speed --policies old new 1 2    # and candidates (see POLICIES)
     .venv/bin/python -m bench.speed --budgets 10 30 100 300   # also the paper's configuration
     .venv/bin/python -m bench.speed --policies new short-spin-fixed --late 0.3   # a DAW starts mid-render
+    .venv/bin/python -m bench.speed --policies new --against ../before          # a change, side by side
 
 Thread policies: each configuration renders in a fresh process (``bench/inprocess.py``; OpenMP
 reads its wait policy when torch loads) with its environment, quiet and then with a competing
@@ -83,26 +84,39 @@ def policy_env(name: str) -> dict[str, str]:
     return {**env, **POLICIES[name][1]}
 
 
-def in_process(policy: str, clip: str, repeats: int, counter: str | None, late: float | None = None) -> dict:
+def python_of(root: Path) -> str:
+    """The interpreter that runs checkout ``root``'s code: this one, or the checkout's own
+    ``.venv`` (``scripts/bootstrap.sh`` makes it; the package is installed from its folder)."""
+    if root == ROOT:
+        return sys.executable
+    python = root / ".venv" / "bin" / "python"
+    if not python.exists():
+        raise SystemExit(f"{root} has no .venv: run scripts/bootstrap.sh there first")
+    return str(python)
+
+
+def in_process(policy: str, clip: str, repeats: int, counter: str | None, late: float | None = None,
+               root: Path = ROOT) -> dict:
     """Best-of-``repeats`` render time of ``clip`` in a fresh process under ``policy`` (``late``: a
-    competitor starts that many seconds into each render)."""
-    cmd = [sys.executable, "-m", "bench.inprocess", clip, "--repeats", str(repeats), "--budget", str(BUDGET)]
+    competitor starts that many seconds into each render), with checkout ``root``'s code."""
+    cmd = [python_of(root), "-m", "bench.inprocess", clip, "--repeats", str(repeats), "--budget", str(BUDGET)]
     cmd += (["--counter", counter] if counter else []) + (["--late", str(late)] if late is not None else [])
-    out = subprocess.run(cmd, env=policy_env(policy), cwd=ROOT,
+    out = subprocess.run(cmd, env=policy_env(policy), cwd=root,
                          capture_output=True, text=True, check=True)
     r = json.loads(out.stdout.strip().splitlines()[-1])
     return dict(seconds=min(r["seconds"]), threads=r["threads"], all_seconds=r["seconds"],
                 counted=sum(r["counts"]), counted_over=sum(r["seconds"]))
 
 
-def whole_process(policy: str, files: dict[str, Path], repeats: int, spin: Competitor | None) -> dict:
-    """Best-of-``repeats`` wall time of ``python -m gramophone render`` under ``policy``."""
-    cmd = [sys.executable, "-m", "gramophone", "render", str(files["content"]), "--style", str(files["style"]),
+def whole_process(policy: str, files: dict[str, Path], repeats: int, spin: Competitor | None,
+                  root: Path = ROOT) -> dict:
+    """Best-of-``repeats`` wall time of ``python -m gramophone render`` under ``policy`` (checkout ``root``)."""
+    cmd = [python_of(root), "-m", "gramophone", "render", str(files["content"]), "--style", str(files["style"]),
            "-o", str(files["out"]), "--no-sidecar"]
     seconds, counted = [], 0
     for _ in range(repeats):
         c0, t0 = spin.count() if spin else 0, time.perf_counter()
-        subprocess.run(cmd, env=policy_env(policy), cwd=ROOT, capture_output=True, check=True)
+        subprocess.run(cmd, env=policy_env(policy), cwd=root, capture_output=True, check=True)
         seconds.append(time.perf_counter() - t0)
         counted += spin.count() - c0 if spin else 0
         if sum(seconds) > BUDGET:
@@ -111,39 +125,43 @@ def whole_process(policy: str, files: dict[str, Path], repeats: int, spin: Compe
 
 
 def thread_policies(policies: list[str], clips: list[str], repeats: int, pin: int | None,
-                    own_session: bool = True) -> list[dict]:
-    """Every policy on every clip (and the whole process), quiet then with one core busy; printed as a table."""
+                    own_session: bool = True, against: Path | None = None) -> list[dict]:
+    """Every policy on every clip (and the whole process), quiet then with one core busy; printed as a
+    table. ``against``: another checkout of the project, whose code renders each configuration
+    right after this one's, in the same run (a change's speed, side by side)."""
+    roots = [ROOT] + ([against.resolve()] if against else [])
     folder = Path(tempfile.mkdtemp(prefix="gramophone-speed-"))
     files = dict(content=write_audio(folder / "content.wav", synth.plucked_melody(SR, 10.0), SR),
                  style=write_audio(folder / "rain.wav", synth.rain(SR, 10.0), SR), out=folder / "out.wav")
     probe, results = LoadProbe(), {}
-    jobs = [(clip, "in-process", policy) for clip in clips for policy in policies] + \
-           [("mono44", "whole process", policy) for policy in policies]
-    for clip, mode, policy in jobs:  # quiet, then busy at once, so that other users' load drifts less between them
+    jobs = [(clip, "in-process", policy, root) for clip in clips for policy in policies for root in roots] + \
+           [("mono44", "whole process", policy, root) for policy in policies for root in roots]
+    for clip, mode, policy, root in jobs:  # quiet, then busy at once, so that other users' load drifts less between them
         for state in ("quiet", "busy"):
             background = probe.other_busy()  # other users' load, before the configuration starts
             with Competitor(pin, own_session) if state == "busy" else _nothing() as spin:
                 alone = spin.rate(1.0) if spin else 0.0
-                r = (in_process(policy, clip, repeats, spin.path if spin else None) if mode == "in-process"
-                     else whole_process(policy, files, repeats, spin))
+                r = (in_process(policy, clip, repeats, spin.path if spin else None, root=root) if mode == "in-process"
+                     else whole_process(policy, files, repeats, spin, root))
                 if spin:  # its rate alone before and after, as other users' load drifts
                     r["kept"] = r["counted"] / r["counted_over"] / ((alone + spin.rate(1.0)) / 2)
-            results[clip, mode, policy, state] = dict(r, background=background)
-            print(f"{state}: {clip} {mode} {policy}: {r['seconds']:.2f} s (background {background:.2f} cores"
+            results[clip, mode, policy, root, state] = dict(r, background=background)
+            print(f"{state}: {clip} {mode} {policy} {_code(root)}: {r['seconds']:.2f} s (background {background:.2f} cores"
                   + (f", competitor kept {100 * r['kept']:.0f} %)" if spin else ")"), flush=True)
     shutil.rmtree(folder, ignore_errors=True)
-    print("\n| clip | run | policy | quiet s | one core busy s | busy / quiet | busy / old quiet "
+    print("\n| clip | run | policy | code | quiet s | one core busy s | busy / quiet | busy / old quiet "
           "| threads quiet / busy | competitor kept |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     rows = []
-    for clip, mode, policy in jobs:
-        q, b = results[clip, mode, policy, "quiet"], results[clip, mode, policy, "busy"]
-        old = results.get((clip, mode, "old", "quiet"), q)
+    for clip, mode, policy, root in jobs:
+        q, b = results[clip, mode, policy, root, "quiet"], results[clip, mode, policy, root, "busy"]
+        old = results.get((clip, mode, "old", root, "quiet"), q)
         t = (f"{'/'.join(map(str, sorted(set(q['threads']))))} / {'/'.join(map(str, sorted(set(b['threads']))))}"
              if "threads" in q else "")
-        rows.append(dict(clip=clip, mode=mode, policy=policy, quiet=q, busy=b))
+        rows.append(dict(clip=clip, mode=mode, policy=policy, code=_code(root), quiet=q, busy=b))
         seconds, sr, ch = CLIPS[clip]
         print(f"| {seconds:.0f} s {'mono' if ch == 1 else 'stereo'} {sr / 1000:g} kHz | {mode} | {POLICIES[policy][0]} "
+              f"| {_code(root)} "
               f"| {q['seconds']:.2f} | {b['seconds']:.2f} | {b['seconds'] / q['seconds']:.2f} "
               f"| {b['seconds'] / old['seconds']:.2f} | {t} | {100 * b['kept']:.0f} % |")
     return rows
@@ -166,6 +184,12 @@ def late_start(policies: list[str], clips: list[str], repeats: int, late: float)
         print(f"| {seconds:.0f} s {'mono' if ch == 1 else 'stereo'} {sr / 1000:g} kHz | {POLICIES[r['policy']][0]} "
               f"| {r['quiet']['seconds']:.2f} | {r['late']['seconds']:.2f} | {r['late']['seconds'] / r['quiet']['seconds']:.2f} |")
     return rows
+
+
+def _code(root: Path) -> str:
+    """A checkout's name in the tables: its commit, and whether it is this one."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
+    return f"{commit or root.name}{'' if root == ROOT else ' (against)'}"
 
 
 class _nothing:
@@ -247,6 +271,9 @@ def main() -> None:
     parser.add_argument("--budgets", type=int, nargs="+", default=[],
                         help="also time the paper's configuration at these L-BFGS budgets (e.g. 10 30 100 300)")
     parser.add_argument("--no-memory", action="store_true", help="skip the 60 s peak-memory render")
+    parser.add_argument("--against", type=Path, default=None, metavar="CHECKOUT",
+                        help="also render every configuration with another checkout's code (its own .venv), "
+                             "in the same run (e.g. a git worktree of the commit before a change)")
     parser.add_argument("--late", type=float, default=None, metavar="SECONDS",
                         help="instead of quiet and busy: quiet, and a competitor that starts SECONDS into each render")
     args = parser.parse_args()
@@ -256,7 +283,7 @@ def main() -> None:
         results = dict(late=late_start(args.policies, args.clips, args.repeats, args.late))
     else:
         results = dict(policies=thread_policies(args.policies, args.clips, args.repeats, args.pin,
-                                                not args.same_session))
+                                                not args.same_session, args.against))
     if args.budgets:
         results["paper"] = paper_comparison(args.budgets)
     if not args.no_memory:
