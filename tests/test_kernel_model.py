@@ -180,3 +180,21 @@ def test_marginal_distance_and_overshoot_match_their_formulas_by_autograd():
     assert float(got.detach()) == pytest.approx(float(want.detach()), rel=1e-12)
     assert torch.allclose(a.grad, b.grad, rtol=1e-10, atol=1e-14)
     assert torch.autograd.gradcheck(lambda v: marginal_distance(v, w, (my, sy)), (f.clone().requires_grad_(True),))
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 4, 5, 8, 11, 12])
+def test_diagonal_sums_by_doubling_match_the_shifted_sum_and_the_scatter_is_their_adjoint(width):
+    """Patch inner products from a frame Gram, summed over 2, 4, 8 ... shifts at once: equal to the
+    plain sum of ``width`` shifted diagonals for every width (each binary digit's path), and the
+    scatter back is their adjoint (``<scatter(d), g> = <d, sums(g)>``)."""
+    from gramophone.engine.models.kernel import _diagonal_scatter, _diagonal_sums
+
+    gen = torch.Generator().manual_seed(width)
+    g = torch.randn(20, 17, generator=gen, dtype=torch.float64)
+    tx, ty = 20 - width + 1, 17 - width + 1
+    plain = sum(g[j:j + tx, j:j + ty] for j in range(width))
+    assert torch.allclose(_diagonal_sums(g, width), plain, rtol=0, atol=1e-12)
+    d = torch.randn(tx, ty, generator=gen, dtype=torch.float64)
+    scattered = _diagonal_scatter(d, width)
+    assert scattered.shape == g.shape
+    assert float((scattered * g).sum()) == pytest.approx(float((d * plain).sum()), rel=1e-12)
