@@ -59,7 +59,8 @@ ROOT = Path(__file__).resolve().parents[1]
 #: seconds of renders after which a configuration is not repeated (a slow one is timed fewer times)
 BUDGET = 20.0
 #: the thread settings a policy's process starts with (everything else as the user's environment)
-POLICY_VARS = ("GRAMOPHONE_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME", "BENCH_THREADS_ONCE")
+POLICY_VARS = ("GRAMOPHONE_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME", "BENCH_THREADS_ONCE",
+               "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
 #: name -> (what it is, its environment). "old": torch's default before the policy (a thread per
 #: core; libgomp's default spin of 300 000 before a waiting thread sleeps); "new": the default now
 POLICIES = {
@@ -76,6 +77,8 @@ POLICIES = {
                                                                          "GOMP_SPINCOUNT": "10000"}),
     "short-spin-fixed": ("auto threads chosen once, a short spin (10 000)", {"GOMP_SPINCOUNT": "10000",
                                                                             "BENCH_THREADS_ONCE": "1"}),
+    "keep-freed": ("new default, glibc keeps freed memory (mmap threshold 32 MB, trim 256 MB)",
+                   {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "268435456"}),
 }
 
 
