@@ -133,6 +133,7 @@ def thread_policies(policies: list[str], clips: list[str], repeats: int, pin: in
     table. ``against``: another checkout of the project, whose code renders each configuration
     right after this one's, in the same run (a change's speed, side by side)."""
     roots = [ROOT] + ([against.resolve()] if against else [])
+    codes = {root: _code(root) for root in roots}
     folder = Path(tempfile.mkdtemp(prefix="gramophone-speed-"))
     files = dict(content=write_audio(folder / "content.wav", synth.plucked_melody(SR, 10.0), SR),
                  style=write_audio(folder / "rain.wav", synth.rain(SR, 10.0), SR), out=folder / "out.wav")
@@ -149,7 +150,7 @@ def thread_policies(policies: list[str], clips: list[str], repeats: int, pin: in
                 if spin:  # its rate alone before and after, as other users' load drifts
                     r["kept"] = r["counted"] / r["counted_over"] / ((alone + spin.rate(1.0)) / 2)
             results[clip, mode, policy, root, state] = dict(r, background=background)
-            print(f"{state}: {clip} {mode} {policy} {_code(root)}: {r['seconds']:.2f} s (background {background:.2f} cores"
+            print(f"{state}: {clip} {mode} {policy} {codes[root]}: {r['seconds']:.2f} s (background {background:.2f} cores"
                   + (f", competitor kept {100 * r['kept']:.0f} %)" if spin else ")"), flush=True)
     shutil.rmtree(folder, ignore_errors=True)
     print("\n| clip | run | policy | code | quiet s | one core busy s | busy / quiet | busy / old quiet "
@@ -161,10 +162,8 @@ def thread_policies(policies: list[str], clips: list[str], repeats: int, pin: in
         old = results.get((clip, mode, "old", root, "quiet"), q)
         t = (f"{'/'.join(map(str, sorted(set(q['threads']))))} / {'/'.join(map(str, sorted(set(b['threads']))))}"
              if "threads" in q else "")
-        rows.append(dict(clip=clip, mode=mode, policy=policy, code=_code(root), quiet=q, busy=b))
-        seconds, sr, ch = CLIPS[clip]
-        print(f"| {seconds:.0f} s {'mono' if ch == 1 else 'stereo'} {sr / 1000:g} kHz | {mode} | {POLICIES[policy][0]} "
-              f"| {_code(root)} "
+        rows.append(dict(clip=clip, mode=mode, policy=policy, code=codes[root], quiet=q, busy=b))
+        print(f"| {_clip_label(clip)} | {mode} | {POLICIES[policy][0]} | {codes[root]} "
               f"| {q['seconds']:.2f} | {b['seconds']:.2f} | {b['seconds'] / q['seconds']:.2f} "
               f"| {b['seconds'] / old['seconds']:.2f} | {t} | {100 * b['kept']:.0f} % |")
     return rows
@@ -183,10 +182,15 @@ def late_start(policies: list[str], clips: list[str], repeats: int, late: float)
     print(f"\n| clip | policy | quiet s | a competitor from {late:g} s into the render, s | ratio |")
     print("|---|---|---|---|---|")
     for r in rows:
-        seconds, sr, ch = CLIPS[r["clip"]]
-        print(f"| {seconds:.0f} s {'mono' if ch == 1 else 'stereo'} {sr / 1000:g} kHz | {POLICIES[r['policy']][0]} "
+        print(f"| {_clip_label(r['clip'])} | {POLICIES[r['policy']][0]} "
               f"| {r['quiet']['seconds']:.2f} | {r['late']['seconds']:.2f} | {r['late']['seconds'] / r['quiet']['seconds']:.2f} |")
     return rows
+
+
+def _clip_label(clip: str) -> str:
+    """A benchmark clip in the tables, e.g. "10 s stereo 48 kHz"."""
+    seconds, sr, channels = CLIPS[clip]
+    return f"{seconds:.0f} s {'mono' if channels == 1 else 'stereo'} {sr / 1000:g} kHz"
 
 
 def _code(root: Path) -> str:

@@ -113,11 +113,16 @@ def _diagonal_sums(g: torch.Tensor, width: int) -> torch.Tensor:
     return out
 
 
-def _diagonal_scatter(grad: torch.Tensor, width: int) -> torch.Tensor:
-    """The adjoint of :func:`_diagonal_sums`: ``grad [tx, ty]`` back onto a frame Gram of
-    ``[tx + width − 1, ty + width − 1]``. It is a diagonal sum itself, of ``grad`` with
-    ``width − 1`` zeros around it."""
-    return _diagonal_sums(torch.nn.functional.pad(grad, (width - 1,) * 4), width)
+def _diagonal_scatter(grad: torch.Tensor, width: int, diagonal: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """The adjoint of :func:`_diagonal_sums`: ``grad [tx, ty]`` (plus ``diagonal`` on its
+    diagonal) back onto a frame Gram of ``[tx + width − 1, ty + width − 1]``. It is a diagonal sum
+    itself, of ``grad`` with ``width − 1`` zeros around it (that padded copy takes ``diagonal``,
+    so ``grad``, a tensor saved for backward, is left as it is)."""
+    padded = torch.nn.functional.pad(grad, (width - 1,) * 4)
+    if diagonal is not None:
+        inner = padded[width - 1:width - 1 + grad.shape[0], width - 1:width - 1 + grad.shape[1]]
+        inner.diagonal().add_(diagonal)
+    return _diagonal_sums(padded, width)
 
 
 def _squared_kernel_term(p: torch.Tensor, na: torch.Tensor, nb: torch.Tensor, wa: torch.Tensor,
@@ -170,9 +175,8 @@ class _KernelTexture(torch.autograd.Function):
         width, scale = ctx.width, float(grad) * _GRADIENT_SCALE
         # patch norms: nx appears on both sides of the x-x outer product, and nx² is P_xx's diagonal
         d_nx = 2 * (do_xx @ nx - do_xy @ ny)  # (do_xx is symmetric too)
-        dp_xx = dp_xx.clone()  # (backward may run more than once)
-        dp_xx.diagonal().add_(d_nx / (2 * nx))  # d sqrt(e + ε) / de
-        dx = torch.addmm(x, x, _diagonal_scatter(dp_xx, width), beta=0.0, alpha=2.0 * scale)
+        d_energy = d_nx / (2 * nx)  # d sqrt(e + ε) / de, onto P_xx's diagonal
+        dx = torch.addmm(x, x, _diagonal_scatter(dp_xx, width, d_energy), beta=0.0, alpha=2.0 * scale)
         dx.addmm_(y, _diagonal_scatter(dp_xy, width).transpose(0, 1), alpha=-2.0 * scale)
         return dx, None, None, None, None, None
 
