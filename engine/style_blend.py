@@ -9,9 +9,9 @@ the content toward that combined full render and the result is matched to the co
 (:func:`engine.render.finish`). A blend that is 0 (or 1) over the whole clip costs one render and is that
 style's render bit for bit.
 
-Why log-magnitudes plus a level correction, and which floor? :func:`engine.strength.morph`
-interpolates log-magnitudes, which moves each band's level monotonically in dB; between two full
-renders, though, the geometric mean of two independent textures is quieter than either (measured:
+Why log-magnitudes plus a level correction, and which floor? Log-magnitudes move each band's
+level monotonically in dB (the strength morph, :func:`engine.strength.morph`, ends in them);
+between two full renders, though, the geometric mean of two independent textures is quieter than either (measured:
 a melody rendered as rain and as fire, 20 kernel iterations: 4.0 dB under both at w = 0.5,
 2.9 dB at 0.25 and 0.75), a dip a listener hears as a level jump where the blend moves. So each
 frame is brought to the level interpolated in dB between A's and B's at that frame (then, since

@@ -235,11 +235,34 @@ def test_default_render_moves_every_band_to_the_style_up_to_20_khz():
     assert kept == sorted(kept, reverse=True) and kept[1] >= 0.5, kept
 
 
+def test_the_morphs_power_mean_runs_from_magnitudes_to_decibels():
+    """The morph's mean: the content at 0, the render at 1, the closed form in between (a mean of
+    magnitudes near 0, of dB near 1), the same with one strength per frame, and each bin's level
+    moving one way as strength rises, for render-to-content ratios within the floor's 40 dB."""
+    import torch
+
+    from gramophone.engine.strength import mean_exponent, power_mean
+
+    ratios = torch.logspace(-2, 2, 81, dtype=torch.float64)[:, None]  # the render over the content
+    a, b = torch.ones_like(ratios), ratios
+    assert torch.equal(power_mean(a, b, 0.0), a) and torch.allclose(power_mean(a, b, 1.0), b, rtol=1e-14)
+    assert mean_exponent(0.0) == 1.0 and mean_exponent(1.0) == 0.0
+    for s in (0.25, 0.5, 0.9):
+        p = mean_exponent(s)
+        torch.testing.assert_close(power_mean(a, b, s), ((1 - s) * a ** p + s * b ** p) ** (1 / p), rtol=1e-12, atol=0)
+    strengths = torch.linspace(0, 1, 101, dtype=torch.float64)
+    per_frame = power_mean(a.expand(-1, 101), b.expand(-1, 101), strengths)
+    torch.testing.assert_close(per_frame[:, 37:38], power_mean(a, b, float(strengths[37])), rtol=1e-12, atol=0)
+    steps = per_frame.log().diff(dim=1) * ratios.log().sign()
+    assert bool((steps >= -1e-12).all())
+
+
 def test_strength_fades_the_style_into_bands_the_content_leaves_empty():
     """A band the content leaves silent takes on the render's texture at low strength, with the
-    render's envelope (the content's floor raised to CONTENT_FLOOR_DB under the render), and the
-    morph is continuous at 0."""
-    from gramophone.engine.strength import CONTENT_FLOOR_DB, morph
+    render's envelope (the content's floor raised to CONTENT_FLOOR_DB under the render, then the
+    power mean: at 0.25 the texture is 18 dB under the render, where the log-magnitude mean left
+    it 30 dB under), and the morph is continuous at 0."""
+    from gramophone.engine.strength import CONTENT_FLOOR_DB, mean_exponent, morph
 
     rng = np.random.default_rng(0)
     t = np.arange(2 * SR) / SR
@@ -251,8 +274,10 @@ def test_strength_fades_the_style_into_bands_the_content_leaves_empty():
         return float(10 * np.log10(spectrum[np.fft.rfftfreq(x.shape[1], 1 / SR) > 5000].mean()))
 
     full = high_band_db(rendered)
-    for strength in (0.25, 0.5):
-        expected = full - CONTENT_FLOOR_DB * (1 - strength)
+    for strength, under in ((0.25, 18.3), (0.5, 14.5)):
+        p, floor = mean_exponent(strength), 10 ** (-CONTENT_FLOOR_DB / 20)
+        expected = full + 20 / p * np.log10((1 - strength) * floor ** p + strength)
+        assert abs(expected - (full - under)) < 0.1  # the law, worked by hand
         assert abs(high_band_db(morph(content, rendered, strength, SR)) - expected) < 3.0, strength
     # just above 0, no bed of texture appears (the floor fades in): still 60 dB under the render
     assert high_band_db(morph(content, rendered, 1e-4, SR)) < full - 60.0
