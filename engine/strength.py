@@ -115,16 +115,22 @@ def morph(content: np.ndarray, rendered: np.ndarray, strength: Automatable, samp
             return content
     sc, sy, grid = paired_spectra(content, rendered, sample_rate)
     s = grid.per_frame(strength, sc.shape[-1], offset)
-    floor = 1e-9 * max(float(sc.abs().max()), float(sy.abs().max()), 1e-12)
-    rendered_magnitude = sy.abs().clamp_min(floor)
+    # Each complex magnitude once: a float64 complex abs is the morph's dearest pass (it took
+    # 0.41 of 0.46 s on 10 s of stereo at 48 kHz when each use took its own).
+    content_abs, rendered_abs = sc.abs(), sy.abs()
+    floor = 1e-9 * max(float(content_abs.max()), float(rendered_abs.max()), 1e-12)
+    rendered_magnitude = rendered_abs.clamp_min(floor)
     # The floor fades in over the first FLOOR_FADE of strength, so the morph stays continuous at s = 0.
     fade_in = torch.as_tensor(s / FLOOR_FADE, dtype=torch.float64).clamp(max=1.0)  # per frame if automated
     content_floor = rendered_magnitude * (10 ** (-CONTENT_FLOOR_DB / 20) * fade_in)
-    content_magnitude = torch.maximum(sc.abs().clamp_min(floor), content_floor)
+    content_magnitude = torch.maximum(content_abs.clamp_min(floor), content_floor)
     magnitude = power_mean(content_magnitude, rendered_magnitude, s)
     mix = (1 - s) * sc + s * sy
-    phase = torch.where(mix.abs() > floor, mix / mix.abs().clamp_min(floor), sc / sc.abs().clamp_min(floor))
-    return grid.inverse(magnitude * phase, content.shape[-1])
+    mix_abs = mix.abs()
+    # The phase of the mix, or the content's where the two cancel.
+    audible = mix_abs > floor
+    unit = torch.where(audible, mix, sc).div_(torch.where(audible, mix_abs, content_abs).clamp_min_(floor))
+    return grid.inverse(unit.mul_(magnitude), content.shape[-1])
 
 
 def mean_exponent(strength: float | torch.Tensor) -> float | torch.Tensor:

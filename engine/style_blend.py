@@ -113,21 +113,24 @@ def blend_spectra(a: np.ndarray, b: np.ndarray, weight: Automatable, sample_rate
     sa, sb, grid = paired_spectra(a, b, sample_rate)
     frames, length = sa.shape[-1], a.shape[-1]
     w = torch.as_tensor(grid.per_frame(weight, frames, offset), dtype=torch.float64).expand(frames)
-    tiny = 1e-9 * max(float(sa.abs().max()), float(sb.abs().max()), 1e-12)
-    ma, mb = sa.abs().clamp_min(tiny), sb.abs().clamp_min(tiny)
+    abs_a, abs_b = sa.abs(), sb.abs()  # once each: a complex abs is the dearest pass here
+    tiny = 1e-9 * max(float(abs_a.max()), float(abs_b.max()), 1e-12)
+    ma, mb = abs_a.clamp_min(tiny), abs_b.clamp_min(tiny)
     floor = 10 ** (-CONTENT_FLOOR_DB / 20)
     ma_floored = torch.maximum(ma, mb * floor * (w / FLOOR_FADE).clamp(max=1.0))
     mb_floored = torch.maximum(mb, ma * floor * ((1 - w) / FLOOR_FADE).clamp(max=1.0))
     magnitude = ma_floored ** (1 - w) * mb_floored ** w
     # Each frame's power (over channels and bins) moved in dB from a's to b's.
-    pa, pb, pm = (m.square().sum(dim=tuple(range(m.dim() - 1))) for m in (sa.abs(), sb.abs(), magnitude))
+    pa, pb, pm = (m.square().sum(dim=tuple(range(m.dim() - 1))) for m in (abs_a, abs_b, magnitude))
     eps = tiny * tiny
     target = (pa + eps) ** (1 - w) * (pb + eps) ** w
     magnitude = magnitude * (target / (pm + eps)).sqrt()
     mix = (1 - w) * sa + w * sb
-    fallback = torch.where(w < 0.5, sa, sb)
-    phase = torch.where(mix.abs() > tiny, mix, fallback)
-    phase = phase / phase.abs().clamp_min(1e-300)
+    mix_abs = mix.abs()
+    audible = mix_abs > tiny
+    nearer = w < 0.5  # where the two cancel, the phase of the side the blend is nearer
+    phase = torch.where(audible, mix, torch.where(nearer, sa, sb))
+    phase = phase / torch.where(audible, mix_abs, torch.where(nearer, abs_a, abs_b)).clamp_min(1e-300)
     window = grid.window
     out = inverse_stft(magnitude * phase, grid.n_fft, grid.hop, window, length)
     # The frames' phases come from two unrelated renders, so their overlap-add partly cancels (up
