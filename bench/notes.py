@@ -20,7 +20,8 @@ only). The other direction (a baseline point dominating a default point) uses th
 another when it is at least as good on style gain, content kept and pitch kept. Printed: per
 pair and mode the rows, then the issue's checks (share of each baseline's points some default
 point dominates; pairs where a baseline point dominates a default point; pitch at strength 1;
-monotone style; pitch steps; bursts; levels). Writes ``bench/out/notes.json``.
+monotone style; pitch steps; bursts; levels; strength 1 against the paper's 300 iterations). Writes
+``bench/out/notes.json``.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ import numpy as np
 
 from bench.baselines import BASELINES, KNOBS
 from bench.common import OUT, machine, save_json
-from bench.frontier import at_strength
+from bench.frontier import PAPER_SCORES, at_strength
 from bench.pairs import MANIFEST, RECORDINGS, collected
 from gramophone.engine import RenderSettings, analyse_style, get_model, render
 from gramophone.engine.audio_io import read_audio
@@ -164,6 +165,23 @@ def report(result: dict) -> None:
     print("  " + ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in c.items()), flush=True)
 
 
+def paper_styles() -> dict[str, float]:
+    """The paper's style gain after 300 iterations per pair (``bench/frontier.py``'s committed
+    scores: 3 s mono excerpts of the same pairs, so the comparison is with this run's excerpts)."""
+    scores = json.loads(PAPER_SCORES.read_text()) if PAPER_SCORES.exists() else {}
+    return {key.split("@")[0]: sweep["300"]["style"] for key, sweep in scores.items() if "300" in sweep}
+
+
+def against_paper(results: list[dict]) -> str:
+    """The issue's check: pairs whose strength 1 has at least the paper's style gain, and the misses."""
+    paper = paper_styles()
+    rs = [r for r in results if r["mode"] == "excerpt" and r["pair"] in paper]
+    misses = [f"{r['pair']} {r['default'][-1]['style']:.3f} against {paper[r['pair']]:.3f}"
+              for r in rs if r["default"][-1]["style"] < paper[r["pair"]]]
+    return (f"style at strength 1 at or above the paper's 300 iterations: {len(rs) - len(misses)}/{len(rs)} "
+            f"excerpt pairs" + (f" (misses: {'; '.join(misses)})" if misses else ""))
+
+
 def summary(results: list[dict]) -> None:
     for mode in MODES:
         rs = [r for r in results if r["mode"] == mode]
@@ -196,6 +214,7 @@ def summary(results: list[dict]) -> None:
               f"{sum(abs(r['level_db']) > 3 for x in rs for r in x['default'])}/{4 * n} "
               f"(worst {min(c['worst_level_db'] for c in cs):+.1f} dB); mean render time "
               f"{np.mean([r['render_s'] for r in rs]):.1f} s")
+    print(against_paper(results))
     print(f"machine: {machine()}")
 
 
