@@ -28,8 +28,9 @@ content's length, rate and channel count out. The steps:
 4. Every chunk is optimised toward the style itself. ``strength`` s then morphs the content
    into that full render (:func:`engine.strength.morph`: a power mean of the magnitudes whose
    exponent falls from 1 to 0, dB, as s rises; the phase of the linear mix), so s = 0 is the
-   content bit for bit, s = 1 the full render, and every band moves monotonically in between. An automated strength (an envelope) is read frame by
-   frame at the frame's time in the file (:mod:`engine.automation`).
+   content bit for bit, s = 1 the full render, and every band moves monotonically in between.
+   An automated strength (an envelope) is read frame by frame at the frame's time in the file
+   (:mod:`engine.automation`).
 5. Only the *change* is resampled back and added to the original content, so whatever lies
    above the analysis band (e.g. 11-22 kHz of a 44.1 kHz clip) is kept, not lost. In the
    waveform domain the loss already scores the change as that round trip leaves it (the

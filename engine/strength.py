@@ -4,7 +4,7 @@ A render optimises toward the style itself; ``strength`` s then places the outpu
 from the content (s = 0) to that full render (s = 1) by morphing their short-time spectra:
 
     |X_s| = ((1−s)·|C|^p + s·|Y|^p)^(1/p),  p = (1−s)²   (a power mean of the magnitudes)
-    ∠X_s  = ∠((1−s)·C + s·Y)                              (the phase of the linear mix: continuous at both ends)
+    ∠X_s  = ∠((1−s)·C + s·Y)                   (the phase of the linear mix: continuous at both ends)
 
 then one inverse STFT. The mean's exponent falls with strength (:func:`mean_exponent`): near 0 it
 is a mean of magnitudes, so the texture comes in where the content is quiet (between notes,
@@ -23,10 +23,11 @@ where a Match EQ had as much style with more of the content. Measured on the 16 
 ``bench/notes.py`` (excerpts | whole clips), at 0.25: style gain 0.085 -> 0.102 | 0.085 -> 0.109,
 content kept 0.962 -> 0.971 | 0.966 -> 0.972, pitch kept 0.971 -> 0.962 | 0.972 -> 0.965 (at 0.5
 +0.01 style and content, -0.003 pitch; at 0.75 and 1 the same), and a Match EQ setting at least
-as good on all three as some strength on 1 of 13 whole clips instead of 4. A plain mean of magnitudes at every strength
-(p = 1) took in more texture still, but on a clip whose full render has little style left after
-the limiter (brick-walled speech as steam) style stopped rising with strength, and with p falling
-as 1 − s it still did; falling as (1 − s)², style rises at every step on every pair.
+as good on all three as some strength on 1 of 13 whole clips instead of 4. A plain mean of
+magnitudes at every strength (p = 1) took in more texture still, but on a clip whose full render
+has little style left after the limiter (brick-walled speech as steam) style stopped rising with
+strength, and with p falling as 1 − s it still did; falling as (1 − s)², style rises at every
+step on every pair.
 
 Why not a blend of statistics as target (the earlier knob)? Measured on real recordings, a
 mixed target did not give more style for more strength on several pairs (speech → guitar went

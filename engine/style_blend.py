@@ -11,9 +11,9 @@ style's render bit for bit.
 
 Why log-magnitudes plus a level correction, and which floor? Log-magnitudes move each band's
 level monotonically in dB (the strength morph, :func:`engine.strength.morph`, ends in them);
-between two full renders, though, the geometric mean of two independent textures is quieter than either (measured:
-a melody rendered as rain and as fire, 20 kernel iterations: 4.0 dB under both at w = 0.5,
-2.9 dB at 0.25 and 0.75), a dip a listener hears as a level jump where the blend moves. So each
+between two full renders, though, the geometric mean of two independent textures is quieter
+than either (measured: a melody rendered as rain and as fire, 20 kernel iterations: 4.0 dB
+under both at w = 0.5, 2.9 dB at 0.25 and 0.75), a dip a listener hears as a level jump where the blend moves. So each
 frame is brought to the level interpolated in dB between A's and B's at that frame (then, since
 the overlap-add of frames whose phases come from two unrelated renders partly cancels, the
 output's own frames are brought there again, :data:`LEVEL_PASSES` times; measured on a tone as
