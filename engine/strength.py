@@ -146,10 +146,9 @@ def power_mean(a: torch.Tensor, b: torch.Tensor, strength: float | torch.Tensor)
     s = torch.as_tensor(strength, dtype=a.dtype)
     p = torch.as_tensor(mean_exponent(s), dtype=a.dtype)
     log_a, log_b = a.log(), b.log()
-    geometric = torch.lerp(log_a, log_b, s)
-    small = p < 1e-6
-    if bool(small.all()):
-        return geometric.exp()
-    q = torch.where(small, torch.ones_like(p), p)  # (the geometric mean is taken there)
+    small = p < 1e-6  # the geometric mean there (the limit as p -> 0)
+    q = torch.where(small, torch.ones_like(p), p)
     mean = torch.logaddexp(torch.log1p(-s) + q * log_a, s.log() + q * log_b) / q
-    return torch.where(small, geometric, mean).exp()
+    if bool(small.any()):
+        mean = torch.where(small, torch.lerp(log_a, log_b, s), mean)
+    return mean.exp()

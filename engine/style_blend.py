@@ -129,8 +129,8 @@ def blend_spectra(a: np.ndarray, b: np.ndarray, weight: Automatable, sample_rate
     mix_abs = mix.abs()
     audible = mix_abs > tiny
     nearer = w < 0.5  # where the two cancel, the phase of the side the blend is nearer
-    phase = torch.where(audible, mix, torch.where(nearer, sa, sb))
-    phase = phase / torch.where(audible, mix_abs, torch.where(nearer, abs_a, abs_b)).clamp_min(1e-300)
+    side, side_abs = torch.where(nearer, sa, sb), torch.where(nearer, abs_a, abs_b)
+    phase = torch.where(audible, mix, side) / torch.where(audible, mix_abs, side_abs).clamp_min(1e-300)
     window = grid.window
     out = inverse_stft(magnitude * phase, grid.n_fft, grid.hop, window, length)
     # The frames' phases come from two unrelated renders, so their overlap-add partly cancels (up
