@@ -179,7 +179,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("contour", float, 0.4, "how far the render's loud and quiet moments are moved back to the content's "
             "after the optimiser (0: the optimiser's output as it is)", bounds=(0.0, 1.0)),
     Setting("partials", float, 0.75, "how much of the content's partials (its notes and intonation) is set back "
-            "into the render after the optimiser (0: none; 1: at their full height over the render's envelope)",
+            "into the render after the optimiser (0: none; 1: at their full height over the render's envelope, raised "
+            "over a tonal texture's own partials)",
             bounds=(0.0, 1.0)),
     Setting("seed", int, 0, "seeds the render's randomness: the random phase of the bins the render fills "
             "(spectrogram domain), seeded starting noise 60 dB under the content for seeds other than 0 (waveform "
