@@ -104,7 +104,8 @@ def partial_peaks(content: torch.Tensor, sample_rate: int) -> torch.Tensor:
 def texture_prominence(db: torch.Tensor, envelope: torch.Tensor, peaks: torch.Tensor) -> torch.Tensor:
     """Per frame ``[channels, 1, frames]``: how far (dB, past :data:`TEXTURE_PEAK_FLOOR_DB`) the
     render's own persistent peaks, away from the content's partials ``peaks``, stand over its
-    ``envelope``: a tonal texture's drone (glass hum, a singing bowl) 10-20 dB, a noise 0."""
+    ``envelope``: on the corpus's renders a singing bowl 8 dB on average (up to 12), a glass hum 4,
+    a bell 3, birds and night sounds under 1, every noise and impulsive style 0."""
     own = torch.where(peaks > 0, torch.zeros_like(db), (db - envelope).clamp_min(0.0))
     w = TEXTURE_PERSISTENCE_FRAMES
     own = torch.nn.functional.avg_pool1d(own.reshape(-1, 1, own.shape[-1]), 2 * w + 1, 1, w,
