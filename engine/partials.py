@@ -106,13 +106,24 @@ def texture_prominence(db: torch.Tensor, envelope: torch.Tensor, peaks: torch.Te
     render's own persistent peaks, away from the content's partials ``peaks``, stand over its
     ``envelope``: on the corpus's renders a singing bowl 8 dB on average (up to 12), a glass hum 4,
     a bell 3, birds and night sounds under 1, every noise and impulsive style 0."""
-    own = torch.where(peaks > 0, torch.zeros_like(db), (db - envelope).clamp_min(0.0))
-    w = TEXTURE_PERSISTENCE_FRAMES
-    own = torch.nn.functional.avg_pool1d(own.reshape(-1, 1, own.shape[-1]), 2 * w + 1, 1, w,
-                                         count_include_pad=False).reshape(own.shape)
+    own = _running_mean(torch.where(peaks > 0, torch.zeros_like(db), (db - envelope).clamp_min(0.0)),
+                        TEXTURE_PERSISTENCE_FRAMES)
     top = max(1, int(round(TEXTURE_PEAK_SHARE * own.shape[-2])))
     height = own.topk(top, dim=-2).values[..., -1:, :]
     return _smooth_frames(height - TEXTURE_PEAK_FLOOR_DB, LEVEL_SMOOTHING_FRAMES).clamp_min(0.0)
+
+
+def _running_mean(x: torch.Tensor, k: int) -> torch.Tensor:
+    """``x [..., frames]`` averaged over ``k`` frames each side (fewer at the ends), by running
+    sums: the cost does not grow with ``k`` (a pooling window of 81 frames took 13 ms on 10 s)."""
+    frames = x.shape[-1]
+    csum = x.double().cumsum(-1)
+    # csum padded with k zeros in front and its last value k times behind: window sums by two slices
+    padded = torch.cat([csum.new_zeros(*csum.shape[:-1], k + 1), csum,
+                        csum[..., -1:].expand(*csum.shape[:-1], k)], -1)
+    index = torch.arange(frames, device=x.device)
+    counts = (index + k + 1).clamp(max=frames) - (index - k).clamp(min=0)
+    return ((padded[..., 2 * k + 1:] - padded[..., :frames]) / counts).to(x.dtype)
 
 
 def _smooth_frames(x: torch.Tensor, k: int) -> torch.Tensor:
