@@ -54,6 +54,11 @@ def lbfgs(objective: Objective, x0: torch.Tensor, iterations: int, callback: Opt
                 memory.append((s, y, 1.0 / sy))
                 del memory[:-history]
             x, f, g = x.add_(s), f_new, g_new  # (x is this function's own copy)
+        elif not memory:
+            # Steepest descent found no decrease. Nothing would change before the next iteration
+            # (x, g, the step's start), so each would repeat this one exactly: stop. (Measured: a
+            # 12 s stereo render of speech as fire spent 78 of its 108 evaluations so.)
+            break
         else:
             memory.clear()
         if callback is not None and callback(it, f, x):

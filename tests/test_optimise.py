@@ -24,3 +24,18 @@ def test_minimisers_descend_and_stop_when_the_callback_says_so(minimise):
     stopped = minimise(x0, 40, lambda i, f, x: seen.append(i) or objective(x)[0] < half)
     assert objective(stopped)[0] < half
     assert len(seen) < 40 and seen == list(range(len(seen)))
+
+
+def test_lbfgs_stops_when_steepest_descent_finds_no_decrease():
+    """Every later iteration would repeat the failed one exactly (same point, gradient and step):
+    a render of speech as fire spent 78 of its 108 evaluations so before this stop."""
+    calls = []
+
+    def flat(x: torch.Tensor) -> tuple[float, torch.Tensor]:  # a gradient, but no step lowers the loss
+        calls.append(1)
+        return 1.0, torch.ones_like(x)
+
+    x0 = torch.ones(10)
+    out = lbfgs(flat, x0, 30, max_evaluations_per_iteration=6)
+    assert torch.equal(out, x0)
+    assert len(calls) == 1 + 6  # the start, then one line search (before: 1 + 30 x 6)
