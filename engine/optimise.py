@@ -13,6 +13,7 @@ iteration, may raise (cancellation) and returns True to stop early (convergence)
 """
 from __future__ import annotations
 
+import math
 from typing import Callable, Optional
 
 import torch
@@ -90,6 +91,7 @@ def _line_search(objective: Objective, x: torch.Tensor, f: float, g: torch.Tenso
                  t: float, budget: int, c1: float = 1e-4, c2: float = 0.9) -> tuple[float, float, torch.Tensor]:
     """Armijo backtracking, plus doubling while the slope stays steep; returns ``(t, f, g)`` (t=0: failed)."""
     best = (0.0, f, g)
+    rejected = math.inf  # the shortest step the Armijo test refused
     for _ in range(budget):
         f_new, g_new = objective(torch.add(x, d, alpha=t))
         if f_new == f_new and f_new <= f + c1 * t * gtd:  # (f_new == f_new rules out NaN)
@@ -99,10 +101,13 @@ def _line_search(objective: Objective, x: torch.Tensor, f: float, g: torch.Tenso
                 break  # extrapolating made it worse: keep the previous step
             if abs(float(g_new.flatten() @ d.flatten())) <= c2 * abs(gtd):
                 break  # curvature condition met
+            if 2.0 * t >= rejected:
+                break  # doubling would retry a refused step (it took one evaluation more to refuse it again)
             t *= 2.0
         elif best[0] > 0:
             break
         else:
+            rejected = t
             t *= 0.5
     return best
 

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from gramophone.engine.optimise import adam, lbfgs
+from gramophone.engine.optimise import _line_search, adam, lbfgs
 
 
 def objective(x: torch.Tensor) -> tuple[float, torch.Tensor]:
@@ -39,3 +39,17 @@ def test_lbfgs_stops_when_steepest_descent_finds_no_decrease():
     out = lbfgs(flat, x0, 30, max_evaluations_per_iteration=6)
     assert torch.equal(out, x0)
     assert len(calls) == 1 + 6  # the start, then one line search (before: 1 + 30 x 6)
+
+
+def test_line_search_never_retries_a_refused_step():
+    """After backtracking, doubling would land on the step just refused (the same evaluation, refused again)."""
+    points = []
+
+    def cliff(x: torch.Tensor) -> tuple[float, torch.Tensor]:  # falls until 0.7, then jumps up; always steep
+        points.append(float(x[0]))
+        return (-float(x[0]) if x[0] <= 0.7 else 1.0), -torch.ones_like(x)
+
+    x, d = torch.zeros(1), torch.ones(1)
+    t, f, _ = _line_search(cliff, x, 0.0, -torch.ones(1), d, -1.0, 1.0, budget=6)
+    assert (t, f) == (0.5, -0.5)
+    assert points == [1.0, 0.5]  # before: [1.0, 0.5, 1.0]
