@@ -6,7 +6,8 @@ L-BFGS uses absolute thresholds (curvature pairs need ``sᵀy > 1e-10``), so on 
 never builds a memory and creeps along in steps of 1e-6 (measured: loss 0.942 → 0.942 in 30
 iterations). This one uses relative thresholds, takes its first step at a size set by the
 signal (``first_step`` x RMS of the parameters), backtracks on Armijo failures and extrapolates
-while the slope stays steep, so the budget of iterations is spent on real progress.
+while the slope stays steep, so the budget of iterations is spent on real progress. When even
+steepest descent finds no decrease it stops: the iterations left would each repeat that one.
 
 ``objective(x)`` returns ``(loss, gradient)``; ``callback(iteration, loss, x)`` runs after every
 iteration, may raise (cancellation) and returns True to stop early (convergence).
