@@ -1,11 +1,13 @@
 """Rendering: the style loss falls, an independent statistic moves toward the style, the
 content stays aligned, shapes are kept, renders are deterministic and cancellable."""
+import sys
 from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
+import gramophone.engine.optimise as optimise
 from gramophone.engine import CancelToken, RenderCancelled, RenderSettings, render
 from gramophone.engine.errors import GramophoneError
 from gramophone.engine.loudness import PEAK_CEILING
@@ -281,3 +283,22 @@ def test_strength_fades_the_style_into_bands_the_content_leaves_empty():
         assert abs(high_band_db(morph(content, rendered, strength, SR)) - expected) < 3.0, strength
     # just above 0, no bed of texture appears (the floor fades in): still 60 dB under the render
     assert high_band_db(morph(content, rendered, 1e-4, SR)) < full - 60.0
+
+
+def test_a_stereo_objective_is_the_gradient_of_its_loss(melody, rain_stats, kernel_model, monkeypatch):
+    """The optimiser's objective for two channels returns their mean loss, so its gradient is the
+    mean's: a step along it changes the loss as the gradient says (it was the sum's, twice that)."""
+    seen = {}
+
+    def capture(objective, x0, iterations, callback=None):
+        seen["objective"], seen["x"] = objective, x0.detach().clone()
+        return optimise.lbfgs(objective, x0, 1, callback)
+
+    monkeypatch.setattr(sys.modules["gramophone.engine.render"], "lbfgs", capture)
+    stereo = np.concatenate([melody[:, :SR], 0.5 * melody[:, :SR]])
+    render(stereo, SR, kernel_model, rain_stats, RenderSettings(iterations=1))
+    objective, x = seen["objective"], seen["x"]
+    f, g = objective(x)
+    h = 1e-3 * float(x.abs().max()) / float(g.abs().max())
+    slope = (objective(x + h * g)[0] - objective(x - h * g)[0]) / (2 * h * float(g.square().sum()))
+    assert slope == pytest.approx(1.0, rel=0.1)
