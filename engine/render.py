@@ -183,10 +183,8 @@ def _optimise(chunk: WaveformDomain | SpectrogramDomain, settings: RenderSetting
             assert p.grad is not None
             grads.append(p.grad)
             total += loss.item()
-        if len(grads) == 1:
-            return total, grads[0]
-        # the mean over channels, and its gradient (each channel's loss weighs 1/channels)
-        return total / param.shape[0], torch.cat(grads).div_(param.shape[0])
+        n = param.shape[0]  # the mean over channels, and the mean's gradient
+        return total / n, grads[0] if n == 1 else torch.cat(grads).div_(n)
 
     def step(i: int, loss: float, param: torch.Tensor) -> bool:
         progress((i + 1) / iterations, loss)
