@@ -40,11 +40,10 @@ from bench.common import OUT, machine, save_json
 from bench.paper import paper_sweep
 from bench.pairs import all_pairs
 from gramophone.engine import RenderSettings, analyse_style, get_model, render
-from gramophone.engine.loudness import match_loudness
 from gramophone.engine.metrics import content_kept, high_band_level, pitch_kept, style_gain
 from gramophone.engine.models import MODELS
 from gramophone.engine.models.weights import PretrainedMixin
-from gramophone.engine.strength import morph
+from gramophone.engine.render import finish
 
 BUDGETS = (10, 30, 100, 300)
 STRENGTHS = (0.25, 0.5, 0.75, 1.0)
@@ -118,9 +117,9 @@ def paper_points(name: str, content, rate, style, style_rate) -> dict[int, np.nd
 
 
 def at_strength(content: np.ndarray, full: np.ndarray, strength: float, rate: int) -> np.ndarray:
-    """A render at ``strength`` from the full render before its loudness match: the morph, then
-    the loudness match, as :func:`gramophone.engine.render` does."""
-    return match_loudness(morph(content, full, strength, rate), content, rate)
+    """A render at ``strength`` from the full render before its loudness match: the morph, the
+    loudness match and the ends held, by the engine's own :func:`gramophone.engine.render.finish`."""
+    return finish(content, full, RenderSettings(strength=strength), rate)
 
 
 def dominates(a: dict, b: dict, slack: float = 0.0) -> bool:

@@ -321,9 +321,9 @@ def f0_kept(output: np.ndarray, content: np.ndarray, sample_rate: int, content_r
 END_SECONDS = 0.05
 
 
-def end_ratio(clip: np.ndarray, sample_rate: int) -> float:
-    """Peak of the first and last :data:`END_SECONDS` over the peak of the rest (a burst at an end shows as > 1)."""
-    n = int(END_SECONDS * sample_rate)
+def end_ratio(clip: np.ndarray, sample_rate: int, seconds: float = END_SECONDS) -> float:
+    """Peak of the first and last ``seconds`` over the peak of the rest (a burst at an end shows as > 1)."""
+    n = int(seconds * sample_rate)
     ends = max(float(np.abs(clip[:, :n]).max()), float(np.abs(clip[:, -n:]).max()))
     return ends / max(float(np.abs(clip[:, n:-n]).max()), 1e-12)
 

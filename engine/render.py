@@ -53,6 +53,7 @@ from .automation import span
 from .chunks import fade_frames, join_chunks, spans_of
 from .device import resolve_device
 from .domains import DOMAIN_TYPES, SpectrogramDomain, WaveformDomain
+from .ends import hold_ends
 from .errors import GramophoneError
 from .loudness import match_loudness, rms
 from .models import Stats, TextureModel
@@ -156,7 +157,8 @@ def render(content: np.ndarray, sample_rate: int, model: TextureModel, style: St
 def finish(content: np.ndarray, full: np.ndarray, settings: RenderSettings, sample_rate: int,
            offset: float = 0.0) -> np.ndarray:
     """What :func:`render` does after its full-strength render: ``strength`` morphs ``content``
-    toward ``full``, then the level is matched to the content's (``match_loudness``). The takes of
+    toward ``full``, then the level is matched to the content's (``match_loudness``) and the ends
+    held (:func:`engine.ends.hold_ends`: with the level, as both need the whole clip). The takes of
     ``vary strength`` share one ``full`` (:func:`engine.pipeline.render_takes`), and a style blend
     finishes its combined render here too (:mod:`engine.style_blend`)."""
     if span(settings.strength, offset, offset + content.shape[-1] / sample_rate)[1] == 0.0:
@@ -164,6 +166,7 @@ def finish(content: np.ndarray, full: np.ndarray, settings: RenderSettings, samp
     out = morph(content, full, settings.strength, sample_rate, offset)
     if settings.match_loudness:
         out = match_loudness(out, content, sample_rate, limit=settings.peaks == "limit")
+        out = hold_ends(out, content, sample_rate)
     return out.astype(np.float32)
 
 
