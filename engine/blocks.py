@@ -85,12 +85,33 @@ class RawFile:
     def rms(self) -> float:
         return math.sqrt(self._squares / max(1, self.channels * self.frames))
 
+    def rewrite(self, start: int, stop: int, change: Callable[[np.ndarray], np.ndarray]) -> None:
+        """Replace frames ``[start, stop)`` (after everything is written) by ``change`` of them, a
+        block of the same shape, and recount the RMS and peak over the whole file (one read)."""
+        frame_bytes = 4 * self.channels
+        with write_errors(self.out):
+            if not self._file.closed:
+                self._file.flush()
+            with open(self.path, "r+b") as f:
+                f.seek(start * frame_bytes)
+                data = np.fromfile(f, dtype=np.float32, count=(stop - start) * self.channels)
+                new = change(np.ascontiguousarray(data.reshape(-1, self.channels).T))
+                f.seek(start * frame_bytes)
+                f.write(np.ascontiguousarray(new.T, dtype=np.float32).tobytes())
+        self._squares, self.peak = 0.0, 0.0
+        for block in self.blocks(lambda block: block, 0, None):
+            self._squares += float(np.square(block, dtype=np.float64).sum())
+            self.peak = max(self.peak, float(np.abs(block).max(initial=0.0)))
+
     def blocks(self, process: Callable[[np.ndarray], np.ndarray], context: int,
                cancel: Optional[CancelToken]) -> Iterator[np.ndarray]:
         """``process`` applied to every block read with ``context`` frames more each side (where
         the file has them), cut back to the block: equal to processing the whole file at once
         when a processed sample depends on at most ``context`` frames around it."""
         frame_bytes, size = 4 * self.channels, self.block_frames
+        if not self._file.closed:
+            with write_errors(self.out):
+                self._file.flush()  # (every frame written so far is read)
         with open(self.path, "rb") as f:
             for start in range(0, self.frames, size):
                 check_cancel(cancel)

@@ -2,15 +2,22 @@
 clip, than the content's do.
 
 Why: a listener hears an end that jumps out of the clip as a click or a burst, and the loudness
-match would turn the whole render down to make room for it. The render's own ends are no longer
-bursts (chunks are rendered a window past their ends, :mod:`engine.render`), but the strength
-morph and the texture move peaks: a piano whose first chord peaks 20 ms after the clip's first
-50 ms came out at strength 0.5 with its first 50 ms 1.17x the rest's peak, where the content's
-were 0.96x (bench/RESULTS.md, "Keeping the notes"). :func:`hold_ends` pulls such an end down with
-the look-ahead limiter (:func:`engine.loudness.limit_peaks`), and nothing else: the rest of the
-clip is never touched, and an end within its bound is left as it is.
+match would turn the whole render down to make room for it. Chunks are rendered a window past
+their ends (:mod:`engine.domains`), but the strength morph and the texture still move peaks: a
+piano whose first chord peaks 20 ms after the clip's first 50 ms came out at strength 0.5 with
+its first 50 ms 1.17x the rest's peak, where the content's were 0.96x; and with very few
+iterations a steady tone's render ends in a real burst (as rain in 2 iterations, 32x the rest;
+bench/RESULTS.md, "Keeping the notes"). :func:`hold_ends` pulls such an end down with the
+look-ahead limiter (:func:`engine.loudness.limit_peaks`), and nothing else: an end within its
+bound is left as it is, and the rest of the clip is touched only by the limiter's release, a few
+milliseconds past the end. :func:`engine.render.finish` holds the ends before the loudness match
+(so a burst does not turn the clip down) and after it (the limiter may move peaks again). A
+streamed file (:mod:`engine.streaming`) is held the same way, from :class:`EndPeaks` taken block
+by block, on its raw render in place and on its first and last output blocks (:func:`held_blocks`).
 """
 from __future__ import annotations
+
+from typing import Iterable, Iterator, Optional
 
 import numpy as np
 
@@ -19,42 +26,112 @@ from .loudness import limit_peaks
 #: The span of each end that is held (the first and last 50 ms: a click or a burst).
 END_SECONDS = 0.05
 #: How often the limiter is run again where its release (a few ms past an end) lowered the rest's peak.
-_ROUNDS = 4
+ROUNDS = 4
 
 
-def end_bounds(content: np.ndarray, sample_rate: int) -> tuple[float, float]:
-    """The most each end of a render of ``content`` may peak, as a multiple of the peak of the
-    rest: the content's own ratio for that end, or 1 where the content's end is quieter than its rest."""
-    n = int(END_SECONDS * sample_rate)
-    rest = _peak(content[:, n:-n])
-    if rest <= 0:
-        return 1.0, 1.0
-    return max(_peak(content[:, :n]) / rest, 1.0), max(_peak(content[:, -n:]) / rest, 1.0)
+def end_frames(sample_rate: int) -> int:
+    """The frames in each end at ``sample_rate``."""
+    return int(END_SECONDS * sample_rate)
 
 
-def hold_ends(output: np.ndarray, content: np.ndarray, sample_rate: int) -> np.ndarray:
-    """``output [channels, samples]`` with each end's peak held to :func:`end_bounds` of
-    ``content`` (same length) times the peak of the rest of ``output``; a clip shorter than four
-    ends (200 ms) is returned as it is."""
-    n = int(END_SECONDS * sample_rate)
-    if output.shape[-1] < 4 * n or n < 1:
-        return output
-    first, last = end_bounds(content, sample_rate)
-    out = output
-    for _ in range(_ROUNDS):
-        rest = _peak(out[:, n:-n])
-        over_first, over_last = _peak(out[:, :n]) > first * rest, _peak(out[:, -n:]) > last * rest
-        if rest <= 0 or not (over_first or over_last):
-            break
-        out = np.array(out, dtype=np.float32)  # (a copy: the caller's array is left as it is)
-        # The limiter runs over twice the end, so its gain is back at 1 inside the clip; the rest's
-        # samples are all under the ceiling, so only the end's own peaks are pulled down.
-        if over_first:
-            out[:, :2 * n] = limit_peaks(out[:, :2 * n], sample_rate, ceiling=first * rest)
-        if over_last:
-            out[:, -2 * n:] = limit_peaks(out[:, -2 * n:], sample_rate, ceiling=last * rest)
+class EndPeaks:
+    """The peaks (over all channels) of a clip's first and last :data:`END_SECONDS` and of the
+    rest between, from its blocks ``[channels, frames]`` in order: one block, or a long file's."""
+
+    def __init__(self, sample_rate: int) -> None:
+        self.n = end_frames(sample_rate)
+        self.first = self.rest = 0.0
+        self._head = 0  # frames of the first end seen so far
+        self._tail = np.zeros(0, np.float32)  # per-frame peaks of the latest ``n`` frames after the first end
+
+    def add(self, block: np.ndarray) -> "EndPeaks":
+        peaks = np.abs(block).max(0) if block.size else np.zeros(0, np.float32)
+        if self._head < self.n:
+            take = min(self.n - self._head, peaks.size)
+            self.first = max(self.first, float(peaks[:take].max(initial=0.0)))
+            self._head += take
+            peaks = peaks[take:]
+        pending = np.concatenate([self._tail, peaks])
+        if pending.size > self.n:
+            self.rest = max(self.rest, float(pending[:-self.n].max()))
+            pending = pending[-self.n:]
+        self._tail = pending
+        return self
+
+    @property
+    def last(self) -> float:
+        return float(self._tail.max(initial=0.0))
+
+    @property
+    def has_rest(self) -> bool:
+        """Whether the clip is long enough (four ends) and loud enough between them to be held."""
+        return self.n >= 1 and self._head + self._tail.size >= 2 * self.n and self.rest > 0
+
+    def bounds(self) -> tuple[float, float]:
+        """The most each end of a render of this clip may peak, as a multiple of the rest's peak:
+        this clip's own ratio for that end, or 1 where its end is quieter than its rest."""
+        if self.rest <= 0:
+            return 1.0, 1.0
+        return max(self.first / self.rest, 1.0), max(self.last / self.rest, 1.0)
+
+
+def hold_start(output: np.ndarray, ceiling: float, sample_rate: int) -> np.ndarray:
+    """``output`` (at least two ends long) with its first end's peaks limited to ``ceiling``. The
+    limiter runs over twice the end, so its gain is back at 1 inside the clip; the samples after
+    the end are under the ceiling already, so only the end's own peaks are pulled down."""
+    n, out = end_frames(sample_rate), np.array(output, dtype=np.float32)
+    out[:, :2 * n] = limit_peaks(out[:, :2 * n], sample_rate, ceiling=ceiling)
     return out
 
 
-def _peak(x: np.ndarray) -> float:
-    return float(np.abs(x).max()) if x.size else 0.0
+def hold_end(output: np.ndarray, ceiling: float, sample_rate: int) -> np.ndarray:
+    """:func:`hold_start` for the last end."""
+    return hold_start(output[:, ::-1], ceiling, sample_rate)[:, ::-1].copy()
+
+
+def end_ceilings(peaks: EndPeaks, bounds: tuple[float, float], frames: int) -> tuple[Optional[float], Optional[float]]:
+    """The peak each end of a clip of ``frames`` with ``peaks`` must be limited to, where it is
+    over its bound (``bounds``: the content's :meth:`EndPeaks.bounds`) times the rest's peak, else
+    None; (None, None) for a clip shorter than four ends (200 ms) or silent between its ends."""
+    if frames < 4 * peaks.n or not peaks.has_rest:
+        return None, None
+    (first, last), rest = bounds, peaks.rest
+    return (first * rest if peaks.first > first * rest else None,
+            last * rest if peaks.last > last * rest else None)
+
+
+def hold_ends(output: np.ndarray, content: np.ndarray, sample_rate: int) -> np.ndarray:
+    """``output [channels, samples]`` with each end's peak held to ``content``'s
+    :meth:`EndPeaks.bounds` (same length) times the peak of the rest of ``output``; a clip
+    shorter than four ends (200 ms) is returned as it is, as is one within its bounds."""
+    bounds, out = EndPeaks(sample_rate).add(content).bounds(), output
+    for _ in range(ROUNDS):
+        first, last = end_ceilings(EndPeaks(sample_rate).add(out), bounds, out.shape[-1])
+        if first is None and last is None:
+            break
+        if first is not None:
+            out = hold_start(out, first, sample_rate)
+        if last is not None:
+            out = hold_end(out, last, sample_rate)
+    return out
+
+
+def held_blocks(blocks: Iterable[np.ndarray], first: Optional[float], last: Optional[float],
+                sample_rate: int) -> Iterator[np.ndarray]:
+    """A long clip's ``blocks`` in order, with its first end limited to the ceiling ``first`` and
+    its last to ``last`` (None: left as it is), as :func:`hold_start` and :func:`hold_end` do to
+    one array. Holds back at most two ends' worth of frames beyond a block."""
+    span = 2 * end_frames(sample_rate)
+    pending: list[np.ndarray] = []
+    for block in blocks:
+        pending.append(block)
+        if first is not None and sum(b.shape[1] for b in pending) >= span:
+            pending, first = [hold_start(np.concatenate(pending, 1), first, sample_rate)], None
+        while first is None and len(pending) > 1 and sum(b.shape[1] for b in pending[1:]) >= span:
+            yield pending.pop(0)
+    if not pending:
+        return
+    tail = np.concatenate(pending, 1)
+    if first is not None:
+        tail = hold_start(tail, first, sample_rate)
+    yield tail if last is None else hold_end(tail, last, sample_rate)

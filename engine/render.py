@@ -164,7 +164,8 @@ def finish(content: np.ndarray, full: np.ndarray, settings: RenderSettings, samp
     if span(settings.strength, offset, offset + content.shape[-1] / sample_rate)[1] == 0.0:
         return content.astype(np.float32, copy=True)
     out = morph(content, full, settings.strength, sample_rate, offset)
-    if settings.match_loudness:
+    if settings.match_loudness:  # the ends held before (a burst would turn the whole clip down) and after the limiter
+        out = hold_ends(out, content, sample_rate)
         out = match_loudness(out, content, sample_rate, limit=settings.peaks == "limit")
         out = hold_ends(out, content, sample_rate)
     return out.astype(np.float32)

@@ -21,6 +21,9 @@ length, in four steps:
    A LUFS target (``settings.loudness``) then does what :func:`engine.loudness.normalise_lufs`
    does, each pass measuring the whole file's integrated loudness block by block
    (:class:`engine.loudness.LoudnessMeter`, :func:`engine.loudness.normalise_lufs_blocks`).
+   One more pass finds the output's peaks at its ends and between, and an end that peaks louder
+   against the rest than the content's does is held, as :func:`engine.ends.hold_ends` holds a
+   clip's (:func:`engine.ends.held_blocks`).
 4. **Write.** A last pass writes the output's temporary file block by block (format from the
    extension, as :func:`engine.audio_io.write_audio` writes it: :class:`engine.blocks.BlockWriter`); it is
    renamed over the output (:class:`engine.files.Temporaries`).
@@ -43,6 +46,7 @@ from .audio_io import probe_audio, read_blocks
 from .automation import span
 from .blocks import BLOCK_FRAMES, RawFile, SpanReader, block_writer
 from .chunks import join_chunks, spans_of
+from .ends import ROUNDS, EndPeaks, end_ceilings, end_frames, held_blocks, hold_end, hold_start
 from .errors import GramophoneError
 from .files import Temporaries
 from .loudness import LOUDNESS_PASSES, lufs_target, match_loudness_blocks, normalise_lufs_blocks
@@ -99,6 +103,8 @@ def render_streamed(content_path: str | os.PathLike, output_path: str | os.PathL
                     else:
                         figures = _render_chunks(content_path, measured, model, style, settings, raw, report,
                                                  cancel, chunk_report, blend_to)
+                        if settings.match_loudness:
+                            _hold_raw_ends(raw, measured.ends, cancel)
                 process, context = (lambda block: block), 0
                 limit, step = settings.peaks == "limit", FINISH_SHARE / (LOUDNESS_PASSES + 1)
                 if not unchanged and settings.match_loudness:
@@ -107,7 +113,11 @@ def render_streamed(content_path: str | os.PathLike, output_path: str | os.PathL
                 if target is not None:  # each pass over a long file: still alive
                     process, context = normalise_lufs_blocks(raw, process, context, target, limit,
                                                              lambda passes: report(report.last), cancel)
-                for block in raw.blocks(process, context, cancel):
+                blocks = raw.blocks(process, context, cancel)
+                if not unchanged and settings.match_loudness:  # and again after the limiter, as render does
+                    blocks = held_blocks(blocks, *_end_ceilings(raw, process, context, measured.ends, cancel),
+                                         sr)
+                for block in blocks:
                     writer.write(block)
                     report(1.0 - FINISH_SHARE / (LOUDNESS_PASSES + 1) * (1.0 - raw.fraction_read))
         temp.commit()
@@ -124,6 +134,8 @@ class _Measured:
     rms: float
     #: its RMS at the analysis rate: what every chunk is normalised by (``render``'s ``level``)
     analysis_rms: float
+    #: the most each end of the output may peak against the rest (``EndPeaks.bounds``)
+    ends: tuple[float, float]
 
 
 def _measure(path: str | os.PathLike, analysis_rate: int, report: "_Monotone",
@@ -136,11 +148,13 @@ def _measure(path: str | os.PathLike, analysis_rate: int, report: "_Monotone",
     if sr != analysis_rate:  # soxr's stream gives what one ``resample`` of the whole file would
         resampler = soxr.ResampleStream(sr, analysis_rate, channels, dtype="float32", quality=RESAMPLE_QUALITY)
     frames, squares, resampled, resampled_squares = 0, 0.0, 0, 0.0
+    ends = EndPeaks(sr)
     for block in read_blocks(path, BLOCK_FRAMES):
         check_cancel(cancel)
         if not np.isfinite(block).all():
             raise GramophoneError(f"{path} contains NaN or infinite samples", "bad_samples")
         frames += block.shape[1]
+        ends.add(block)
         squares += float(np.square(block, dtype=np.float64).sum())
         if resampler is not None:
             low = resampler.resample_chunk(np.ascontiguousarray(block.T, dtype=np.float32))
@@ -156,7 +170,31 @@ def _measure(path: str | os.PathLike, analysis_rate: int, report: "_Monotone",
         tail = resampler.resample_chunk(np.zeros((0, channels), np.float32), last=True)[:max(0, length - resampled)]
         resampled_squares += float(np.square(tail, dtype=np.float64).sum())
         analysis_rms = math.sqrt(resampled_squares / (channels * length))
-    return _Measured(sr, channels, frames, math.sqrt(squares / (channels * frames)), analysis_rms)
+    return _Measured(sr, channels, frames, math.sqrt(squares / (channels * frames)), analysis_rms, ends.bounds())
+
+
+def _end_ceilings(raw: RawFile, process: Callable[[np.ndarray], np.ndarray], context: int,
+                  bounds: tuple[float, float], cancel: Optional[CancelToken]) -> tuple[Optional[float], Optional[float]]:
+    """One pass over ``process`` of ``raw``: :func:`engine.ends.end_ceilings` of what it gives."""
+    peaks = EndPeaks(raw.sample_rate)
+    for block in raw.blocks(process, context, cancel):
+        peaks.add(block)
+    return end_ceilings(peaks, bounds, raw.frames)
+
+
+def _hold_raw_ends(raw: RawFile, bounds: tuple[float, float], cancel: Optional[CancelToken]) -> None:
+    """What :func:`engine.ends.hold_ends` does to a clip, done to the render in ``raw`` before its
+    loudness is matched (so that an end's burst does not turn the whole file down): each end over
+    its bound is limited in place."""
+    span = 2 * end_frames(raw.sample_rate)
+    for _ in range(ROUNDS):
+        first, last = _end_ceilings(raw, lambda block: block, 0, bounds, cancel)
+        if first is None and last is None:
+            return
+        if first is not None:
+            raw.rewrite(0, span, lambda head: hold_start(head, first, raw.sample_rate))
+        if last is not None:
+            raw.rewrite(raw.frames - span, raw.frames, lambda tail: hold_end(tail, last, raw.sample_rate))
 
 
 def _render_chunks(path: str | os.PathLike, measured: _Measured, model: TextureModel, style: Stats,

@@ -19,8 +19,10 @@ from gramophone.engine import streaming
 from gramophone.engine.audio_io import read_audio, write_audio
 from gramophone.engine.chunks import chunk_frames, chunk_spans, single_chunk_frames
 from gramophone.engine.loudness import PEAK_CEILING, match_loudness, rms
+from gramophone.engine.metrics import end_ratio
 from gramophone.engine.errors import GramophoneError
 from gramophone.engine.pipeline import render_file
+from gramophone.engine.render import finish
 from gramophone.engine.progress import check_cancel
 
 from helpers import SR, write_wav
@@ -100,6 +102,29 @@ def test_joins_and_loudness_equal_the_whole_clip_at_48k(tmp_path, monkeypatch, k
         whole = match_loudness(whole, content, 48_000, limit=settings.peaks == "limit")
         assert PEAK_CEILING * 0.99 < np.abs(streamed).max() <= PEAK_CEILING  # held right at the ceiling
     assert np.abs(streamed - whole).max() < 1e-6
+
+
+def test_a_streamed_files_ends_are_held_as_a_clips(tmp_path, monkeypatch, kernel_model):
+    """A render that comes out with a burst in its last 20 ms and a louder first 50 ms: the
+    streamed file's ends are held as ``render`` holds a clip's (``engine.ends``, before and after
+    the loudness match: ``finish``), across block edges."""
+    content = stereo(48_000, 5.5)
+    seconds = content.shape[1] / 48_000
+
+    def bursting(content, sample_rate, *args, offset=0.0, **kwargs):
+        t = offset + np.arange(content.shape[1]) / sample_rate
+        return (content * np.where((t < 0.05) | (t > seconds - 0.02), 2.0, 1.0)).astype(np.float32)
+
+    monkeypatch.setattr(streaming, "render", bursting)
+    monkeypatch.setattr(streaming, "BLOCK_FRAMES", 1000)
+    settings = RenderSettings(chunk_seconds=1.0, crossfade_seconds=0.2)
+    path = write_wav(tmp_path / "clip.wav", content, 48_000)
+    render_file(path, tmp_path / "out.wav", kernel_model, {}, settings)
+    streamed, _ = read_audio(tmp_path / "out.wav")
+    raw = bursting(content, 48_000)
+    assert end_ratio(match_loudness(raw, content, 48_000), 48_000) > 1.5 * max(end_ratio(content, 48_000), 1.0)
+    assert np.abs(streamed - finish(content, raw, settings, 48_000)).max() < 1e-6
+    assert end_ratio(streamed, 48_000) <= max(end_ratio(content, 48_000), 1.0) * (1 + 1e-5)
 
 
 @pytest.mark.parametrize("peaks", [pytest.param("limit", marks=pytest.mark.slow), "scale"])
