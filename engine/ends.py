@@ -76,17 +76,25 @@ class EndPeaks:
 
 
 def hold_start(output: np.ndarray, ceiling: float, sample_rate: int) -> np.ndarray:
-    """``output`` (at least two ends long) with its first end's peaks limited to ``ceiling``. The
-    limiter runs over twice the end, so its gain is back at 1 inside the clip; the samples after
-    the end are under the ceiling already, so only the end's own peaks are pulled down."""
-    n, out = end_frames(sample_rate), np.array(output, dtype=np.float32)
-    out[:, :2 * n] = limit_peaks(out[:, :2 * n], sample_rate, ceiling=ceiling)
+    """``output`` (at least two ends long) with its first end's peaks limited to ``ceiling`` (a
+    copy). The limiter runs over twice the end, so its gain is back at 1 inside the clip; the
+    samples after the end are under the ceiling already, so only the end's own peaks are pulled down."""
+    out = np.array(output, dtype=np.float32)
+    _limit(out, slice(0, 2 * end_frames(sample_rate)), ceiling, sample_rate)
     return out
 
 
 def hold_end(output: np.ndarray, ceiling: float, sample_rate: int) -> np.ndarray:
     """:func:`hold_start` for the last end."""
-    return hold_start(output[:, ::-1], ceiling, sample_rate)[:, ::-1].copy()
+    out = np.array(output, dtype=np.float32)
+    _limit(out, slice(out.shape[-1] - 2 * end_frames(sample_rate), None), ceiling, sample_rate)
+    return out
+
+
+def _limit(out: np.ndarray, span: slice, ceiling: float, sample_rate: int) -> None:
+    """The look-ahead limiter on ``out[:, span]``, in place (its gain is symmetric in time, so
+    either end is limited alike)."""
+    out[:, span] = limit_peaks(out[:, span], sample_rate, ceiling=ceiling)
 
 
 def end_ceilings(peaks: EndPeaks, bounds: tuple[float, float], frames: int) -> tuple[Optional[float], Optional[float]]:
@@ -104,15 +112,17 @@ def hold_ends(output: np.ndarray, content: np.ndarray, sample_rate: int) -> np.n
     """``output [channels, samples]`` with each end's peak held to ``content``'s
     :meth:`EndPeaks.bounds` (same length) times the peak of the rest of ``output``; a clip
     shorter than four ends (200 ms) is returned as it is, as is one within its bounds."""
-    bounds, out = EndPeaks(sample_rate).add(content).bounds(), output
+    bounds, out, span = EndPeaks(sample_rate).add(content).bounds(), output, 2 * end_frames(sample_rate)
     for _ in range(ROUNDS):
         first, last = end_ceilings(EndPeaks(sample_rate).add(out), bounds, out.shape[-1])
         if first is None and last is None:
             break
+        if out is output:  # one copy, whatever the rounds (a long clip is held without copying it again)
+            out = np.array(output, dtype=np.float32)
         if first is not None:
-            out = hold_start(out, first, sample_rate)
+            _limit(out, slice(0, span), first, sample_rate)
         if last is not None:
-            out = hold_end(out, last, sample_rate)
+            _limit(out, slice(out.shape[-1] - span, None), last, sample_rate)
     return out
 
 
