@@ -157,8 +157,9 @@ def render(content: np.ndarray, sample_rate: int, model: TextureModel, style: St
 def finish(content: np.ndarray, full: np.ndarray, settings: RenderSettings, sample_rate: int,
            offset: float = 0.0) -> np.ndarray:
     """What :func:`render` does after its full-strength render: ``strength`` morphs ``content``
-    toward ``full``, then the level is matched to the content's (``match_loudness``) and the ends
-    held (:func:`engine.ends.hold_ends`: with the level, as both need the whole clip). The takes of
+    toward ``full``, then the level is matched to the content's (``match_loudness``), with the ends
+    held before and after the match (:func:`engine.ends.hold_ends`; like the level, they need the
+    whole clip, so a streamed file's are held in :mod:`engine.streaming`). The takes of
     ``vary strength`` share one ``full`` (:func:`engine.pipeline.render_takes`), and a style blend
     finishes its combined render here too (:mod:`engine.style_blend`)."""
     if span(settings.strength, offset, offset + content.shape[-1] / sample_rate)[1] == 0.0:
