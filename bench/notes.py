@@ -38,7 +38,8 @@ from bench.frontier import PAPER_SCORES, at_strength
 from bench.pairs import MANIFEST, RECORDINGS, collected
 from gramophone.engine import RenderSettings, analyse_style, get_model, render
 from gramophone.engine.audio_io import read_audio
-from gramophone.engine.metrics import content_kept, end_ratio, f0_kept, level_db, pitch_kept, style_gain
+from gramophone.engine.metrics import (content_kept, end_energy_ratio, end_ratio, f0_kept, level_db, pitch_kept,
+                                       style_gain)
 
 STRENGTHS = (0.25, 0.5, 0.75, 1.0)
 #: every strength a musician could set, in steps of 0.05, for "some strength dominates"
@@ -102,7 +103,8 @@ def score(out: np.ndarray, case: Case) -> dict:
     return dict(**axes(out, case), f0=f0_kept(out, c, rate) if case.monophonic else None,
                 burst_ratio=end_ratio(out, rate) / max(end_ratio(c, rate), 1.0), level_db=level_db(out, c),
                 **{f"burst_ratio_{ms}ms": end_ratio(out, rate, ms / 1e3) / max(end_ratio(c, rate, ms / 1e3), 1.0)
-                   for ms in OTHER_END_MS})
+                   for ms in OTHER_END_MS},
+                energy_ratio=end_energy_ratio(out, rate) / max(end_energy_ratio(c, rate), 1.0))
 
 
 def axes(out: np.ndarray, case: Case) -> dict:
@@ -223,6 +225,9 @@ def summary(results: list[dict]) -> None:
             ratios = [r[f"burst_ratio_{ms}ms"] for x in rs for r in x["default"]]
             print(f"ends judged over {ms} ms (not held by the engine): {sum(v > 1 for v in ratios)}/{len(ratios)} "
                   f"renders over their content's ratio (worst {max(ratios):.2f}x)")
+        energy = [r["energy_ratio"] for x in rs for r in x["default"]]
+        print(f"ends judged by their energy (RMS of 50 ms over the rest's, against the content's or 1; not held): "
+              f"{sum(v > 2 ** 0.5 for v in energy)}/{len(energy)} renders 3 dB or more over (worst {max(energy):.2f}x)")
     print(against_paper(results))
     print(f"machine: {machine()}")
 

@@ -328,6 +328,15 @@ def end_ratio(clip: np.ndarray, sample_rate: int, seconds: float = END_SECONDS) 
     return ends / max(float(np.abs(clip[:, n:-n]).max()), 1e-12)
 
 
+def end_energy_ratio(clip: np.ndarray, sample_rate: int, seconds: float = END_SECONDS) -> float:
+    """RMS of the first or last ``seconds`` (the louder) over the RMS of the rest: what
+    :func:`end_ratio` misses when an end is dense rather than peaky."""
+    n = int(seconds * sample_rate)
+    first, last, rest = (float(np.sqrt(np.mean(np.square(part, dtype=np.float64))))
+                         for part in (clip[:, :n], clip[:, -n:], clip[:, n:-n]))
+    return max(first, last) / max(rest, 1e-12)
+
+
 def level_db(output: np.ndarray, content: np.ndarray) -> float:
     """The output's RMS over the content's, in dB."""
     power = [float(np.mean(np.asarray(x, dtype=np.float64) ** 2)) for x in (output, content)]

@@ -174,7 +174,8 @@ def _measure(path: str | os.PathLike, analysis_rate: int, report: "_Monotone",
 
 
 def _end_ceilings(raw: RawFile, process: Callable[[np.ndarray], np.ndarray], context: int,
-                  bounds: tuple[float, float], cancel: Optional[CancelToken]) -> tuple[Optional[float], Optional[float]]:
+                  bounds: tuple[float, float], cancel: Optional[CancelToken]
+                  ) -> tuple[Optional[float], Optional[float]]:
     """One pass over ``process`` of ``raw``: :func:`engine.ends.end_ceilings` of what it gives."""
     peaks = EndPeaks(raw.sample_rate)
     for block in raw.blocks(process, context, cancel):
