@@ -105,3 +105,16 @@ def test_a_render_that_bursts_at_its_end_comes_out_held_at_its_contents_level(ke
     out = render(tone, SR, kernel_model, stats, RenderSettings(iterations=2))
     assert end_ratio(out, SR) <= max(end_ratio(tone, SR), 1.0) * (1 + 1e-6)
     assert abs(level_db(out, tone)) < 0.5
+
+
+def test_the_energy_judge_sees_a_dense_end_that_peaks_no_higher_than_the_rest():
+    """``end_energy_ratio`` (a judge the hold does not target): an end of dense noise at the
+    rest's peak passes the peak rule and not the energy one."""
+    from gramophone.engine.metrics import end_energy_ratio
+
+    clip = noise(2.0, 0.05)
+    clip[:, SR // 2] = 0.8  # the rest's peak
+    clip[:, :N] = np.clip(noise(END_SECONDS, 0.8, seed=4), -0.8, 0.8)
+    assert end_ratio(clip, SR) <= 1.0 + 1e-6
+    assert end_energy_ratio(clip, SR) > 8
+    assert end_energy_ratio(noise(2.0, 0.05), SR) == pytest.approx(1.0, abs=0.1)
