@@ -6,9 +6,10 @@ energy), which the loudness match then answered by turning the whole render down
 whole 12 s clips, cut mid-sound at both ends, in one chunk and in 5 s chunks (joins inside), and
 check the issue's two rules on each. Said plainly: these synthetic clips did not reproduce the
 burst itself (rendered without the fix, they end cleanly too: the real case was a dense blues mix
-as rustling leaves); ``bench/notes.py`` counts bursts and levels on the real recordings, whole
-clips included. Iterations are 10 (the default 30 takes three times as long and changes neither
-rule's figures here).
+as rustling leaves; ``tests/test_ends.py`` has one that does, a steady tone in 2 iterations);
+``bench/notes.py`` counts bursts and levels on the real recordings, whole clips included.
+Iterations are 10 (the default 30 takes three times as long and changes neither rule's figures
+here).
 """
 from __future__ import annotations
 
