@@ -87,21 +87,29 @@ class RawFile:
 
     def rewrite(self, start: int, stop: int, change: Callable[[np.ndarray], np.ndarray]) -> None:
         """Replace frames ``[start, stop)`` (after everything is written) by ``change`` of them, a
-        block of the same shape, and recount the RMS and peak over the whole file (one read)."""
+        block of the same shape. The RMS and peak are not recounted: :meth:`recount` once after
+        the last rewrite."""
         frame_bytes = 4 * self.channels
-        with write_errors(self.out):
-            if not self._file.closed:
-                self._file.flush()
-            with open(self.path, "r+b") as f:
-                f.seek(start * frame_bytes)
-                data = np.fromfile(f, dtype=np.float32, count=(stop - start) * self.channels)
-                new = change(np.ascontiguousarray(data.reshape(-1, self.channels).T))
-                f.seek(start * frame_bytes)
-                f.write(np.ascontiguousarray(new.T, dtype=np.float32).tobytes())
+        self._flush()
+        with write_errors(self.out), open(self.path, "r+b") as f:
+            f.seek(start * frame_bytes)
+            data = np.fromfile(f, dtype=np.float32, count=(stop - start) * self.channels)
+            new = change(np.ascontiguousarray(data.reshape(-1, self.channels).T))
+            f.seek(start * frame_bytes)
+            f.write(np.ascontiguousarray(new.T, dtype=np.float32).tobytes())
+
+    def recount(self, cancel: Optional[CancelToken] = None) -> None:
+        """The RMS and peak counted again over the whole file (one read), after :meth:`rewrite`."""
         self._squares, self.peak = 0.0, 0.0
-        for block in self.blocks(lambda block: block, 0, None):
+        for block in self.blocks(lambda block: block, 0, cancel):
             self._squares += float(np.square(block, dtype=np.float64).sum())
             self.peak = max(self.peak, float(np.abs(block).max(initial=0.0)))
+
+    def _flush(self) -> None:
+        """Every frame written so far onto the disk, where a reader opens the file anew."""
+        if not self._file.closed:
+            with write_errors(self.out):
+                self._file.flush()
 
     def blocks(self, process: Callable[[np.ndarray], np.ndarray], context: int,
                cancel: Optional[CancelToken]) -> Iterator[np.ndarray]:
@@ -109,9 +117,7 @@ class RawFile:
         the file has them), cut back to the block: equal to processing the whole file at once
         when a processed sample depends on at most ``context`` frames around it."""
         frame_bytes, size = 4 * self.channels, self.block_frames
-        if not self._file.closed:
-            with write_errors(self.out):
-                self._file.flush()  # (every frame written so far is read)
+        self._flush()
         with open(self.path, "rb") as f:
             for start in range(0, self.frames, size):
                 check_cancel(cancel)

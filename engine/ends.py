@@ -17,7 +17,7 @@ by block, on its raw render in place and on its first and last output blocks (:f
 """
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 import numpy as np
 
@@ -41,11 +41,13 @@ class EndPeaks:
     def __init__(self, sample_rate: int) -> None:
         self.n = end_frames(sample_rate)
         self.first = self.rest = 0.0
+        self.frames = 0  # frames seen
         self._head = 0  # frames of the first end seen so far
         self._tail = np.zeros(0, np.float32)  # per-frame peaks of the latest ``n`` frames after the first end
 
     def add(self, block: np.ndarray) -> "EndPeaks":
         peaks = np.abs(block).max(0) if block.size else np.zeros(0, np.float32)
+        self.frames += peaks.size
         if self._head < self.n:
             take = min(self.n - self._head, peaks.size)
             self.first = max(self.first, float(peaks[:take].max(initial=0.0)))
@@ -64,8 +66,8 @@ class EndPeaks:
 
     @property
     def has_rest(self) -> bool:
-        """Whether the clip is long enough (four ends) and loud enough between them to be held."""
-        return self.n >= 1 and self._head + self._tail.size >= 2 * self.n and self.rest > 0
+        """Whether the clip is long enough (four ends, 200 ms) and loud enough between them to be held."""
+        return self.n >= 1 and self.frames >= 4 * self.n and self.rest > 0
 
     def bounds(self) -> tuple[float, float]:
         """The most each end of a render of this clip may peak, as a multiple of the rest's peak:
@@ -97,33 +99,51 @@ def _limit(out: np.ndarray, span: slice, ceiling: float, sample_rate: int) -> No
     out[:, span] = limit_peaks(out[:, span], sample_rate, ceiling=ceiling)
 
 
-def end_ceilings(peaks: EndPeaks, bounds: tuple[float, float], frames: int) -> tuple[Optional[float], Optional[float]]:
-    """The peak each end of a clip of ``frames`` with ``peaks`` must be limited to, where it is
-    over its bound (``bounds``: the content's :meth:`EndPeaks.bounds`) times the rest's peak, else
-    None; (None, None) for a clip shorter than four ends (200 ms) or silent between its ends."""
-    if frames < 4 * peaks.n or not peaks.has_rest:
+def end_ceilings(peaks: EndPeaks, bounds: tuple[float, float]) -> tuple[Optional[float], Optional[float]]:
+    """The peak each end of a clip with ``peaks`` must be limited to, where it is over its bound
+    (``bounds``: the content's :meth:`EndPeaks.bounds`) times the rest's peak, else None; (None,
+    None) for a clip without :attr:`EndPeaks.has_rest`."""
+    if not peaks.has_rest:
         return None, None
     (first, last), rest = bounds, peaks.rest
     return (first * rest if peaks.first > first * rest else None,
             last * rest if peaks.last > last * rest else None)
 
 
+def hold_in_rounds(measure: Callable[[], EndPeaks], bounds: tuple[float, float],
+                   limit_first: Callable[[float], None], limit_last: Callable[[float], None]) -> bool:
+    """Measure a clip's ends (``measure``) and limit each one over its bound to its ceiling, again
+    until none is over (the limiter's release may lower the rest's peak), at most :data:`ROUNDS`
+    times: one loop for an array (:func:`hold_ends`) and a streamed file's raw render. Returns
+    whether anything was limited."""
+    held = False
+    for _ in range(ROUNDS):
+        first, last = end_ceilings(measure(), bounds)
+        if first is None and last is None:
+            break
+        if first is not None:
+            limit_first(first)
+        if last is not None:
+            limit_last(last)
+        held = True
+    return held
+
+
 def hold_ends(output: np.ndarray, content: np.ndarray, sample_rate: int) -> np.ndarray:
     """``output [channels, samples]`` with each end's peak held to ``content``'s
     :meth:`EndPeaks.bounds` (same length) times the peak of the rest of ``output``; a clip
     shorter than four ends (200 ms) is returned as it is, as is one within its bounds."""
-    bounds, out, span = EndPeaks(sample_rate).add(content).bounds(), output, 2 * end_frames(sample_rate)
-    for _ in range(ROUNDS):
-        first, last = end_ceilings(EndPeaks(sample_rate).add(out), bounds, out.shape[-1])
-        if first is None and last is None:
-            break
-        if out is output:  # one copy, whatever the rounds (a long clip is held without copying it again)
-            out = np.array(output, dtype=np.float32)
-        if first is not None:
-            _limit(out, slice(0, span), first, sample_rate)
-        if last is not None:
-            _limit(out, slice(out.shape[-1] - span, None), last, sample_rate)
-    return out
+    span, held = 2 * end_frames(sample_rate), [output]  # held[0]: one copy, whatever the rounds
+
+    def limit(where: slice, ceiling: float) -> None:
+        if held[0] is output:
+            held[0] = np.array(output, dtype=np.float32)
+        _limit(held[0], where, ceiling, sample_rate)
+
+    hold_in_rounds(lambda: EndPeaks(sample_rate).add(held[0]), EndPeaks(sample_rate).add(content).bounds(),
+                   lambda ceiling: limit(slice(0, span), ceiling),
+                   lambda ceiling: limit(slice(output.shape[-1] - span, None), ceiling))
+    return held[0]
 
 
 def held_blocks(blocks: Iterable[np.ndarray], first: Optional[float], last: Optional[float],

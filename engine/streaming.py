@@ -46,7 +46,7 @@ from .audio_io import probe_audio, read_blocks
 from .automation import span
 from .blocks import BLOCK_FRAMES, RawFile, SpanReader, block_writer
 from .chunks import join_chunks, spans_of
-from .ends import ROUNDS, EndPeaks, end_ceilings, end_frames, held_blocks, hold_end, hold_start
+from .ends import EndPeaks, end_ceilings, end_frames, held_blocks, hold_end, hold_in_rounds, hold_start
 from .errors import GramophoneError
 from .files import Temporaries
 from .loudness import LOUDNESS_PASSES, lufs_target, match_loudness_blocks, normalise_lufs_blocks
@@ -115,8 +115,8 @@ def render_streamed(content_path: str | os.PathLike, output_path: str | os.PathL
                                                              lambda passes: report(report.last), cancel)
                 blocks = raw.blocks(process, context, cancel)
                 if not unchanged and settings.match_loudness:  # and again after the limiter, as render does
-                    blocks = held_blocks(blocks, *_end_ceilings(raw, process, context, measured.ends, cancel),
-                                         sr)
+                    ceilings = end_ceilings(_peaks(raw, process, context, cancel), measured.ends)
+                    blocks = held_blocks(blocks, *ceilings, sr)
                 for block in blocks:
                     writer.write(block)
                     report(1.0 - FINISH_SHARE / (LOUDNESS_PASSES + 1) * (1.0 - raw.fraction_read))
@@ -173,29 +173,25 @@ def _measure(path: str | os.PathLike, analysis_rate: int, report: "_Monotone",
     return _Measured(sr, channels, frames, math.sqrt(squares / (channels * frames)), analysis_rms, ends.bounds())
 
 
-def _end_ceilings(raw: RawFile, process: Callable[[np.ndarray], np.ndarray], context: int,
-                  bounds: tuple[float, float], cancel: Optional[CancelToken]
-                  ) -> tuple[Optional[float], Optional[float]]:
-    """One pass over ``process`` of ``raw``: :func:`engine.ends.end_ceilings` of what it gives."""
+def _peaks(raw: RawFile, process: Callable[[np.ndarray], np.ndarray], context: int,
+           cancel: Optional[CancelToken]) -> EndPeaks:
+    """One pass over ``process`` of ``raw``: the peaks of its ends and of the rest."""
     peaks = EndPeaks(raw.sample_rate)
     for block in raw.blocks(process, context, cancel):
         peaks.add(block)
-    return end_ceilings(peaks, bounds, raw.frames)
+    return peaks
 
 
 def _hold_raw_ends(raw: RawFile, bounds: tuple[float, float], cancel: Optional[CancelToken]) -> None:
     """What :func:`engine.ends.hold_ends` does to a clip, done to the render in ``raw`` before its
     loudness is matched (so that an end's burst does not turn the whole file down): each end over
-    its bound is limited in place."""
-    span = 2 * end_frames(raw.sample_rate)
-    for _ in range(ROUNDS):
-        first, last = _end_ceilings(raw, lambda block: block, 0, bounds, cancel)
-        if first is None and last is None:
-            return
-        if first is not None:
-            raw.rewrite(0, span, lambda head: hold_start(head, first, raw.sample_rate))
-        if last is not None:
-            raw.rewrite(raw.frames - span, raw.frames, lambda tail: hold_end(tail, last, raw.sample_rate))
+    its bound is limited in place, and the file's RMS and peak recounted once if any was."""
+    span, sr = 2 * end_frames(raw.sample_rate), raw.sample_rate
+    if hold_in_rounds(lambda: _peaks(raw, lambda block: block, 0, cancel), bounds,
+                      lambda ceiling: raw.rewrite(0, span, lambda head: hold_start(head, ceiling, sr)),
+                      lambda ceiling: raw.rewrite(raw.frames - span, raw.frames,
+                                                  lambda tail: hold_end(tail, ceiling, sr))):
+        raw.recount(cancel)
 
 
 def _render_chunks(path: str | os.PathLike, measured: _Measured, model: TextureModel, style: Stats,
