@@ -19,6 +19,7 @@ thread_policy.prepare_environment()  # OpenMP reads it when torch loads, which t
 
 from .. import engine  # noqa: E402
 from ..engine import GramophoneError, RenderCancelled, RenderSettings, get_model  # noqa: E402
+from ..engine.device import describe_precision  # noqa: E402
 from ..engine.errors import BY_CODE, markdown as errors_markdown  # noqa: E402
 from ..engine.settings import markdown as settings_markdown  # noqa: E402
 from ..engine.preset_store import PresetStore  # noqa: E402
@@ -557,6 +558,7 @@ def _info() -> int:
     cuda = torch.cuda.is_available()
     print(f"gramophone {engine.__version__}")
     print(f"torch {torch.__version__}; device: {'cuda (' + torch.cuda.get_device_name(0) + ')' if cuda else 'cpu'}")
+    print(describe_precision(torch.device("cuda" if cuda else "cpu")))
     print(f"{thread_policy.describe(thread_policy.from_env())} (torch's own default here: "
           f"{torch.get_num_threads()} of {os.cpu_count()} cores)")
     for name, cls in engine.MODELS.items():

@@ -46,7 +46,7 @@ def compute_device(device: str = "auto") -> list[Finding]:
     import torch
 
     from ..engine import GramophoneError, RenderSettings, analyse_style, get_model, render, synth
-    from ..engine.device import resolve_device
+    from ..engine.device import describe_precision, resolve_device
 
     found = []
     if torch.cuda.is_available():
@@ -71,7 +71,8 @@ def compute_device(device: str = "auto") -> list[Finding]:
     except Exception as exc:  # any failure here is the finding
         return found + [Finding(FAIL, f"a 1 s test render on {resolved} failed: {type(exc).__name__}: {exc}",
                                 "reinstall torch for this machine (see README, set-up), or try --device cpu")]
-    return found + [Finding(OK, f"compute device {resolved}: a 1 s test render took {seconds:.2f} s")]
+    return found + [Finding(OK, f"compute device {resolved}: a 1 s test render took {seconds:.2f} s; "
+                                f"{describe_precision(resolved)}")]
 
 
 def thread_policy() -> list[Finding]:

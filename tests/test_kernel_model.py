@@ -4,9 +4,12 @@ import pytest
 import torch
 
 from gramophone.engine import analyse_style, synth
+from gramophone.engine.device import PRECISION_VARIABLE, bfloat16_products, describe_precision
+from gramophone.engine.errors import GramophoneError
 from gramophone.engine.models import get_model
-from gramophone.engine.models.kernel import (arccos_j, kernel_texture, mean_squared_kernel, patch_inner_products,
-                                            patch_norms)
+from gramophone.engine.models import kernel as kernel_module
+from gramophone.engine.models.kernel import (SPLIT_FRAMES, _self_gram, arccos_j, kernel_texture, mean_squared_kernel,
+                                            patch_inner_products, patch_norms)
 from gramophone.engine.spectral import StftConfig, log_magnitude
 
 SMALL = dict(n_fft=256, hop=128)
@@ -198,3 +201,62 @@ def test_diagonal_sums_by_doubling_match_the_shifted_sum_and_the_scatter_is_thei
     scattered = _diagonal_scatter(d, width)
     assert scattered.shape == g.shape
     assert float((scattered * g).sum()) == pytest.approx(float((d * plain).sum()), rel=1e-12)
+
+
+def _loss_and_gradient(model, frames, style, bfloat16: bool, monkeypatch) -> tuple[float, torch.Tensor]:
+    monkeypatch.setattr(kernel_module, "bfloat16_products", lambda device: bfloat16)
+    p = frames.clone().requires_grad_(True)
+    loss = model.loss(p, style)
+    loss.backward()
+    assert p.grad is not None
+    return float(loss.detach()), p.grad
+
+
+def test_bfloat16_gradient_is_the_float32_one_to_its_rounding(monkeypatch):
+    """Where the CPU multiplies bfloat16 natively the texture term's gradient is one bfloat16
+    product: the loss's value is unchanged, and the gradient is the float32 one to bfloat16's
+    rounding, at the content (where renders start) and near the style's own frames (where the
+    texture term's two halves nearly cancel: loss 5e-6, a hundred times under a render's)."""
+    model = get_model("kernel")
+    sr = 44_100
+    style = analyse_style([(synth.rain(sr, 2.0), sr)], model)
+    content = model.analysis(torch.from_numpy(synth.plucked_melody(sr, 2.0)).float().reshape(1, -1))[0]
+    near_style = style["frames"][:, :content.shape[1]] * 1.001
+    for frames, tolerance, cosine in ((content, 0.002, 0.9999), (near_style, 0.3, 0.98)):
+        (value, exact), (value_low, low) = (_loss_and_gradient(model, frames, style, b, monkeypatch) for b in (False, True))
+        assert value_low == value
+        assert not torch.equal(low, exact)  # the bfloat16 path did run
+        assert float((low - exact).norm() / exact.norm()) < tolerance
+        assert float(torch.nn.functional.cosine_similarity(low.flatten(), exact.flatten(), 0)) > cosine
+
+
+def test_bfloat16_products_only_where_they_are_native_and_wanted(monkeypatch):
+    monkeypatch.setenv(PRECISION_VARIABLE, "float32")
+    assert not bfloat16_products(torch.device("cpu"))
+    assert describe_precision(torch.device("cpu")) == "kernel gradient products: float32 ($GRAMOPHONE_PRECISION)"
+    monkeypatch.setenv(PRECISION_VARIABLE, "auto")
+    assert not bfloat16_products(torch.device("cuda"))  # CUDA's float32 products are fast already
+    native = torch.cpu.get_capabilities() if hasattr(torch.cpu, "get_capabilities") else {}
+    assert bfloat16_products(torch.device("cpu")) == bool(native.get("avx512_bf16") or native.get("amx_bf16"))
+    assert describe_precision(torch.device("cuda")).endswith("float32 (no native bfloat16 products on this device)")
+    monkeypatch.setenv(PRECISION_VARIABLE, "half")
+    with pytest.raises(GramophoneError, match="GRAMOPHONE_PRECISION must be auto or float32"):
+        bfloat16_products(torch.device("cpu"))
+    assert describe_precision(torch.device("cpu")) == "GRAMOPHONE_PRECISION must be auto or float32, got 'half'"
+
+
+def test_float64_frames_never_take_the_bfloat16_path(monkeypatch):
+    """The finite-difference checks run in float64: they check the exact gradient."""
+    model = get_model("kernel", n_fft=64, hop=16, width=3)
+    gen = torch.Generator().manual_seed(0)
+    target = model.statistics([torch.rand(33, 20, generator=gen, dtype=torch.float64)])
+    x = torch.rand(33, 12, generator=gen, dtype=torch.float64)
+    assert torch.equal(_loss_and_gradient(model, x, target, True, monkeypatch)[1],
+                       _loss_and_gradient(model, x, target, False, monkeypatch)[1])
+
+
+@pytest.mark.parametrize("frames", [5, SPLIT_FRAMES - 1, SPLIT_FRAMES, 453, 1301])
+def test_self_gram_is_the_frame_gram(frames):
+    x = torch.rand(50, frames, generator=torch.Generator().manual_seed(frames), dtype=torch.float64)
+    got = _self_gram(x)
+    assert torch.allclose(got, x.T @ x, rtol=1e-12, atol=0)
