@@ -6,6 +6,7 @@ thread policy, in-process and as a whole process; and the default against the pa
     .venv/bin/python -m bench.speed --budgets 10 30 100 300   # also the paper's configuration
     .venv/bin/python -m bench.speed --policies new short-spin-fixed --late 0.3   # a DAW starts mid-render
     .venv/bin/python -m bench.speed --policies new --against ../before          # a change, side by side
+    .venv/bin/python -m bench.speed --policies new float32 --no-memory         # bfloat16 gradient against float32
 
 Thread policies: each configuration renders in a fresh process (``bench/inprocess.py``; OpenMP
 reads its wait policy when torch loads) with its environment, quiet and then with a competing
@@ -60,7 +61,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BUDGET = 20.0
 #: the thread settings a policy's process starts with (everything else as the user's environment)
 POLICY_VARS = ("GRAMOPHONE_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME", "BENCH_THREADS_ONCE",
-               "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
+               "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GRAMOPHONE_PRECISION")
 #: name -> (what it is, its environment). "old": torch's default before the policy (a thread per
 #: core; libgomp's default spin of 300 000 before a waiting thread sleeps); "new": the default now
 POLICIES = {
@@ -77,6 +78,7 @@ POLICIES = {
                                                                          "GOMP_SPINCOUNT": "10000"}),
     "short-spin-fixed": ("auto threads chosen once, a short spin (10 000)", {"GOMP_SPINCOUNT": "10000",
                                                                             "BENCH_THREADS_ONCE": "1"}),
+    "float32": ("new default, every product in float32 (no bfloat16 gradient)", {"GRAMOPHONE_PRECISION": "float32"}),
     "keep-freed": ("new default, glibc keeps freed memory (mmap threshold 32 MB, trim 256 MB)",
                    {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "268435456"}),
 }
