@@ -184,7 +184,7 @@ SETTINGS: tuple[Setting, ...] = (
             bounds=(0.0, 1.0)),
     Setting("seed", int, 0, "seeds the render's randomness: the random phase of the bins the render fills "
             "(spectrogram domain), seeded starting noise 60 dB under the content for seeds other than 0 (waveform "
-            "domain); renders are bit-identical for a seed on the CPU at the same number of threads"),
+            "domain); renders are bit-identical for a seed on the same kind of CPU at the same number of threads"),
     Setting("domain", str, "auto", "auto: the model's own; spectrogram: optimise the log-magnitude, then "
             "Griffin-Lim; waveform: optimise the samples", choices=DOMAINS),
     Setting("optimiser", str, "lbfgs", "the optimiser", choices=OPTIMISERS),
