@@ -23,9 +23,16 @@ def test_doctor_on_this_machine_passes_and_says_what_it_checked(capsys, tmp_path
     assert all(line.split()[0] in ("ok", "warn") for line in out), out
     text = "\n".join(out)
     for expected in (f"gramophone {__version__}", "torch", "a 1 s test render took", "is free", "8 shipped presets",
-                     "0 user presets", "allowed folders", "host clients", "waiting: a short spin", "a render now would take"):
+                     "0 user presets", "allowed folders", "host clients", "waiting: a short spin", "a render now would take", "kernel gradient products"):
         assert expected in text, expected
     assert any(line.startswith(("ok    audio output", "warn  no")) for line in out)  # audio: reported either way
+
+
+def test_a_bad_precision_setting_is_a_problem_with_what_to_do(monkeypatch):
+    monkeypatch.setenv("GRAMOPHONE_PRECISION", "half")
+    finding = doctor.compute_device("cpu")[-1]
+    assert finding.status == doctor.FAIL and "must be auto or float32" in finding.line()
+    assert "GRAMOPHONE_PRECISION to auto or float32" in finding.fix
 
 
 @pytest.mark.slow
