@@ -27,7 +27,7 @@ def resolve_device(name: str) -> torch.device:
 
 
 #: ``auto`` (the default): bfloat16 products where :func:`bfloat16_products` allows them;
-#: ``float32``: every product in float32, so renders are the same on every CPU.
+#: ``float32``: every product in float32, so renders do not depend on whether a CPU has bfloat16 products.
 PRECISION_VARIABLE = "GRAMOPHONE_PRECISION"
 PRECISIONS = ("auto", "float32")
 
