@@ -90,7 +90,7 @@ class _Domain:
         settings, rate = self.settings, self.model.sample_rate
         magnitude = follow_contour(magnitude, content, settings.contour, rate)
         magnitude = magnitude if target_power is None else match_envelope(magnitude, target_power)
-        return keep_partials(magnitude, content, settings.partials, rate)
+        return keep_partials(magnitude, content, settings.partials, rate, self.length // self.model.stft.hop)
 
     def target_power(self) -> Optional[torch.Tensor]:
         """The style's long-term power spectrum the render is brought to, where the model holds one."""

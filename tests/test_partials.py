@@ -93,3 +93,19 @@ def test_partials_keep_the_melody_at_full_strength(melody, kernel_model, rain_st
     assert pitch_kept(kept, melody, SR) > 0.75
     assert pitch_kept(kept, melody, SR) > pitch_kept(lost, melody, SR) + 0.2
     assert f0_kept(kept, melody, SR) > f0_kept(lost, melody, SR) + 0.2  # YIN: periodicity, not peaks
+
+
+def test_a_hole_in_the_renders_fold_frame_does_not_pull_the_partials_down():
+    """The frame at the clip's last sample (the STFT folds the clip there) can come out of the
+    optimiser nearly silent; the partials of the frames before it stay at the middle's level."""
+    rate = 44_100
+    notes = magnitude(np.sin(2 * np.pi * 220.0 * np.arange(3 * rate) / rate)[None] * 0.2)
+    texture = magnitude(synth.rain(rate, 3.0))
+    last = 3 * rate // 1024  # the frame centred on or just before the last sample
+    fundamental = round(220.0 * 2048 / rate)
+    level = lambda out: 20 * torch.log10(out[0, fundamental, last - 3:last])  # noqa: E731
+    whole = level(keep_partials(texture, notes, 0.75, rate, last))
+    texture[..., last] = 1e-6
+    held, pulled = (level(keep_partials(texture, notes, 0.75, rate, frame)) for frame in (last, None))
+    assert float((held - whole).abs().max()) < 2.0  # as if the fold frame had no hole
+    assert float((pulled - whole).min()) < -4.0  # without it: pulled down
