@@ -100,7 +100,7 @@ def test_an_end_the_content_has_itself_is_kept():
 @pytest.mark.slow
 def test_a_steady_tone_rendered_as_rain_does_not_swell_at_its_end(kernel_model, monkeypatch):
     """Measured at 44.1 kHz: its last 200 ms at 1.56-1.80x the clip's RMS without the hold,
-    0.99-1.05x with it."""
+    1.00-1.13x with it."""
     import gramophone.engine.domains as domains
 
     t = np.arange(6 * SR) / SR

@@ -97,7 +97,8 @@ def test_partials_keep_the_melody_at_full_strength(melody, kernel_model, rain_st
 
 def test_a_hole_in_the_renders_fold_frame_does_not_pull_the_partials_down():
     """The frame at the clip's last sample (the STFT folds the clip there) can come out of the
-    optimiser nearly silent; the partials of the frames before it stay at the middle's level."""
+    optimiser nearly silent; the partials of the frames before it stay as they would be without
+    the hole (15-19 dB lower without the change)."""
     rate = 44_100
     notes = magnitude(np.sin(2 * np.pi * 220.0 * np.arange(3 * rate) / rate)[None] * 0.2)
     texture = magnitude(synth.rain(rate, 3.0))
