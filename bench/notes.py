@@ -226,7 +226,8 @@ def summary(results: list[dict]) -> None:
             print(f"ends judged over {ms} ms (not held by the engine): {sum(v > 1 for v in ratios)}/{len(ratios)} "
                   f"renders over their content's ratio (worst {max(ratios):.2f}x)")
         energy = [r["energy_ratio"] for x in rs for r in x["default"]]
-        print(f"ends judged by their energy (RMS of 50 ms over the rest's, against the content's or 1; not held): "
+        print(f"ends judged by their energy (RMS of 50 ms over the rest's, against the content's or 1; what "
+              f"engine.envelope.hold_end_bands targets): "
               f"{sum(v > 2 ** 0.5 for v in energy)}/{len(energy)} renders 3 dB or more over (worst {max(energy):.2f}x)")
     print(against_paper(results))
     print(f"machine: {machine()}")

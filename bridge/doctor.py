@@ -46,7 +46,7 @@ def compute_device(device: str = "auto") -> list[Finding]:
     import torch
 
     from ..engine import GramophoneError, RenderSettings, analyse_style, get_model, render, synth
-    from ..engine.device import PRECISION_VARIABLE, bfloat16_products, describe_precision, resolve_device
+    from ..engine.device import PRECISION_VARIABLE, describe_precision, precision, resolve_device
 
     found = []
     if torch.cuda.is_available():
@@ -60,7 +60,7 @@ def compute_device(device: str = "auto") -> list[Finding]:
     except GramophoneError as exc:
         return found + [Finding(FAIL, f"device '{device}': {exc}", "use --device auto or cpu")]
     try:
-        bfloat16_products(resolved)
+        precision()
     except GramophoneError as exc:
         return found + [Finding(FAIL, str(exc), f"set {PRECISION_VARIABLE} to auto or float32, or unset it")]
     sr = 22_050

@@ -32,15 +32,20 @@ PRECISION_VARIABLE = "GRAMOPHONE_PRECISION"
 PRECISIONS = ("auto", "float32")
 
 
+def precision() -> str:
+    """``$GRAMOPHONE_PRECISION``, one of :data:`PRECISIONS` (unset: ``auto``); ``bad_parameter`` otherwise."""
+    chosen = os.environ.get(PRECISION_VARIABLE, "auto").strip().lower() or "auto"
+    if chosen not in PRECISIONS:
+        raise GramophoneError(f"{PRECISION_VARIABLE} must be auto or float32, got '{chosen}'", "bad_parameter")
+    return chosen
+
+
 def bfloat16_products(device: torch.device) -> bool:
     """Whether the kernel loss's gradient products run in bfloat16 on ``device``: only on a CPU
     that multiplies bfloat16 natively (AVX512-BF16 or AMX), where they take half the time of
     float32 ones, and unless ``$GRAMOPHONE_PRECISION`` is ``float32``. Elsewhere bfloat16 is
     emulated and slower than float32 (and CUDA's float32 products are fast already)."""
-    precision = os.environ.get(PRECISION_VARIABLE, "auto").strip().lower() or "auto"
-    if precision not in PRECISIONS:
-        raise GramophoneError(f"{PRECISION_VARIABLE} must be auto or float32, got '{precision}'", "bad_parameter")
-    if precision == "float32" or device.type != "cpu":
+    if precision() == "float32" or device.type != "cpu":
         return False
     capabilities = getattr(torch.cpu, "get_capabilities", None)  # torch >= 2.9
     if capabilities is None:
@@ -57,6 +62,5 @@ def describe_precision(device: torch.device) -> str:
                     f"{PRECISION_VARIABLE}=float32 for float32)")
     except GramophoneError as exc:
         return str(exc)
-    chosen = os.environ.get(PRECISION_VARIABLE, "").strip().lower() == "float32"
-    return "kernel gradient products: float32 (" + (f"${PRECISION_VARIABLE}" if chosen else
+    return "kernel gradient products: float32 (" + (f"${PRECISION_VARIABLE}" if precision() == "float32" else
                                                     "no native bfloat16 products on this device") + ")"

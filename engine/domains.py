@@ -21,7 +21,7 @@ from typing import ClassVar, Optional
 
 import torch
 
-from .envelope import end_frames, follow_contour, hold_end_bands, match_envelope
+from .envelope import follow_contour, frames_near_ends, hold_end_bands, match_envelope
 from .errors import GramophoneError
 from .models import Stats, TextureModel
 from .partials import keep_partials
@@ -195,7 +195,7 @@ class SpectrogramDomain(_Domain):
         content = stft(self.content, cfg)
         frames = param.detach()[..., self.margin:param.shape[-1] - self.margin]
         magnitude = hold_end_bands(self.model.magnitude_from_features(frames), content.abs(),
-                                   end_frames(frames.shape[-1], cfg.hop, self.length), self.model.sample_rate)
+                                   frames_near_ends(frames.shape[-1], cfg.hop, self.length), self.model.sample_rate)
         magnitude = self.shaped(magnitude, content.abs(), self.target_power())
         phase = None if settings.random_phase else starting_phase(content, magnitude, self.generator)
         return griffin_lim(magnitude, cfg, self.padded, settings.griffin_lim_iterations, phase,

@@ -84,10 +84,21 @@ def band_weights(bins: int, sample_rate: int, bands_per_octave: float = CONTOUR_
     return (weights / weights.sum(0, keepdim=True)).float()
 
 
+def band_energies(magnitude: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Each band's (``weights``: :func:`band_weights`) energy frame by frame ``[channels, bands, frames]``."""
+    return torch.einsum("kb,cbt->ckt", weights, magnitude.square())
+
+
+def bin_gains(weights: torch.Tensor, gain_db: torch.Tensor) -> torch.Tensor:
+    """Amplitude gains per bin ``[channels, bins, frames]`` from gains per band in dB
+    ``[channels, bands, frames]``, interpolated across bins by the bands' ``weights``."""
+    return 10 ** (torch.einsum("kb,ckt->cbt", weights, gain_db) / 20)
+
+
 def energy_contour(magnitude: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """Each band's energy frame by frame, in dB relative to the band's mean energy
     ``[channels, bands, frames]``, floored at :data:`CONTOUR_FLOOR_DB`."""
-    energy = torch.einsum("kb,cbt->ckt", weights, magnitude.square())
+    energy = band_energies(magnitude, weights)
     relative = energy / energy.mean(-1, keepdim=True).clamp_min(1e-30)
     return (10 * relative.clamp_min(1e-30).log10()).clamp_min(CONTOUR_FLOOR_DB)
 
@@ -113,7 +124,7 @@ def contour_gains(magnitude: torch.Tensor, content: torch.Tensor, share: float, 
     band_energy = torch.einsum("kb,cbt->ck", weights, content.square())
     present = band_energy > band_energy.amax(-1, keepdim=True) * 10 ** (CONTOUR_FLOOR_DB / 10)
     gain_db = share * difference.clamp(-MAX_CONTOUR_DB, MAX_CONTOUR_DB) * present[..., None]
-    return 10 ** (torch.einsum("kb,ckt->cbt", weights, gain_db) / 20)
+    return bin_gains(weights, gain_db)
 
 
 #: :func:`hold_end_bands`: frames whose centre lies within this many hops of a chunk's first or
@@ -123,7 +134,7 @@ END_FRAMES = 11
 END_QUANTILE = 0.95
 
 
-def end_frames(frames: int, hop: int, samples: int) -> torch.Tensor:
+def frames_near_ends(frames: int, hop: int, samples: int) -> torch.Tensor:
     """Which of a chunk's ``frames`` (centred every ``hop`` samples) lie within :data:`END_FRAMES`
     hops of its first or last sample, or past it: ``[frames]`` bool."""
     centres = torch.arange(frames, dtype=torch.float64) * hop
@@ -133,7 +144,7 @@ def end_frames(frames: int, hop: int, samples: int) -> torch.Tensor:
 def hold_end_bands(magnitude: torch.Tensor, content: torch.Tensor, ends: torch.Tensor,
                    sample_rate: int) -> torch.Tensor:
     """``magnitude [channels, bins, frames]`` with each octave band, in the frames ``ends`` marks
-    (:func:`end_frames`), held under :data:`END_QUANTILE` of that band's energy over the other
+    (:func:`frames_near_ends`), held under :data:`END_QUANTILE` of that band's energy over the other
     frames, raised by as much as ``content`` (same shape) is itself louder there than its own
     quantile inside (a final chord stays). Gains interpolated across bins, as the contour's.
     Spectrogram domain only: the swell is the optimised frames', and a waveform render of a drone
@@ -144,8 +155,8 @@ def hold_end_bands(magnitude: torch.Tensor, content: torch.Tensor, ends: torch.T
     if int(inside.sum()) < 4 * END_FRAMES:  # too short a chunk to say what its inside is (1 s at 44.1 kHz)
         return magnitude
     weights = band_weights(magnitude.shape[-2], sample_rate).to(magnitude.device, magnitude.dtype)
-    rendered = torch.einsum("kb,cbt->ckt", weights, magnitude.square())
-    own = torch.einsum("kb,cbt->ckt", weights, replace_end_frames(content).square())  # (the fold's click: see contour_gains)
+    rendered = band_energies(magnitude, weights)
+    own = band_energies(replace_end_frames(content), weights)  # (the fold's click: see contour_gains)
     inside = inside.to(magnitude.device)
     ceiling = torch.quantile(rendered[..., inside], END_QUANTILE, dim=-1, keepdim=True)
     content_level = torch.quantile(own[..., inside], END_QUANTILE, dim=-1, keepdim=True)
@@ -154,5 +165,5 @@ def hold_end_bands(magnitude: torch.Tensor, content: torch.Tensor, ends: torch.T
     ends = ends.to(magnitude.device)
     gain = (ceiling * raised[..., ends] / rendered[..., ends].clamp_min(1e-30)).clamp(10 ** (-MAX_GAIN_DB / 10), 1.0)
     held = magnitude.clone()
-    held[..., ends] *= 10 ** (torch.einsum("kb,ckt->cbt", weights, 10 * gain.log10()) / 20)  # (only the ends: 15 -> 9 ms on 10 s of stereo)
+    held[..., ends] *= bin_gains(weights, 10 * gain.log10())  # (only the ends: 15 -> 9 ms on 10 s of stereo)
     return held

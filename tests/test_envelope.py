@@ -5,7 +5,7 @@ import torch
 
 from gramophone.engine import RenderSettings, analyse_style, render, synth
 from gramophone.engine.envelope import (CONTOUR_FLOOR_DB, END_FRAMES, END_QUANTILE, MAX_CONTOUR_DB, band_weights,
-                                        end_frames, energy_contour, follow_contour, hold_end_bands)
+                                        frames_near_ends, energy_contour, follow_contour, hold_end_bands)
 from gramophone.engine.metrics import content_kept, style_gain
 from gramophone.engine.spectral import StftConfig, stft
 
@@ -68,7 +68,7 @@ def _bands(m: torch.Tensor) -> torch.Tensor:
 
 
 def test_end_frames_are_those_within_a_patch_of_either_end_or_past_it():
-    ends = end_frames(100, 512, 90 * 512)
+    ends = frames_near_ends(100, 512, 90 * 512)
     assert ends[:END_FRAMES].all() and not ends[END_FRAMES:91 - END_FRAMES].any() and ends[91 - END_FRAMES:].all()
 
 
@@ -78,7 +78,7 @@ def test_a_swell_at_the_ends_is_held_to_the_inside_and_nothing_else_moves():
     content = magnitude(tone)
     swollen = texture.clone()
     swollen[..., -8:] *= 3  # 9x the energy in the last eight frames
-    ends = end_frames(texture.shape[-1], CFG.hop, 4 * SR)
+    ends = frames_near_ends(texture.shape[-1], CFG.hop, 4 * SR)
     held = hold_end_bands(swollen, content, ends, SR)
     assert torch.equal(held[..., ~ends], swollen[..., ~ends])
     ceiling = torch.quantile(_bands(texture)[..., ~ends], END_QUANTILE, dim=-1, keepdim=True)
@@ -92,7 +92,7 @@ def test_an_end_the_content_has_itself_is_kept():
     content = magnitude(synth.rain(SR, 4.0) * 0.5)
     texture[..., -8:] *= 3
     content[..., -8:] *= 3
-    ends = end_frames(texture.shape[-1], CFG.hop, 4 * SR)
+    ends = frames_near_ends(texture.shape[-1], CFG.hop, 4 * SR)
     held = hold_end_bands(texture, content, ends, SR)
     assert float((held[..., -8:] / texture[..., -8:]).min()) > 0.8
 
