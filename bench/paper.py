@@ -45,7 +45,7 @@ def paper_sweep(content: np.ndarray, content_rate: int, style: np.ndarray, style
         p = p.clone().requires_grad_(True)
         loss = model.loss(p, target)
         loss.backward()
-        return float(loss.detach()), p.grad
+        return float(loss.detach()), lambda: p.grad
 
     snapshots: dict[int, torch.Tensor] = {}
 

@@ -9,8 +9,11 @@ signal (``first_step`` x RMS of the parameters), backtracks on Armijo failures a
 while the slope stays steep, so the budget of iterations is spent on real progress. When even
 steepest descent finds no decrease it stops: the iterations left would each repeat that one.
 
-``objective(x)`` returns ``(loss, gradient)``; ``callback(iteration, loss, x)`` runs after every
-iteration, may raise (cancellation) and returns True to stop early (convergence).
+``objective(x)`` returns ``(loss, gradient)``, where ``gradient()`` computes the gradient: the
+line search calls it only for a step it keeps or extends, so a refused step costs no backward
+pass (measured: 4 of the speed clip's 40 evaluations, a third of a texture evaluation each).
+``callback(iteration, loss, x)`` runs after every iteration, may raise (cancellation) and returns
+True to stop early (convergence).
 """
 from __future__ import annotations
 
@@ -19,7 +22,8 @@ from typing import Callable, Optional
 
 import torch
 
-Objective = Callable[[torch.Tensor], tuple[float, torch.Tensor]]
+Gradient = Callable[[], torch.Tensor]
+Objective = Callable[[torch.Tensor], tuple[float, Gradient]]
 Callback = Callable[[int, float, torch.Tensor], Optional[bool]]
 #: Curvature pairs L-BFGS keeps (each pair: two copies of the optimised tensor).
 HISTORY = 10
@@ -29,7 +33,8 @@ def lbfgs(objective: Objective, x0: torch.Tensor, iterations: int, callback: Opt
           history: int = HISTORY, first_step: float = 0.05, max_evaluations_per_iteration: int = 6) -> torch.Tensor:
     """Minimise ``objective`` from ``x0`` for ``iterations`` L-BFGS iterations; returns the best x."""
     x = x0.detach().clone()
-    f, g = objective(x)
+    f, gradient = objective(x)
+    g = gradient()
     scale = float(x.square().mean().sqrt()) or 1.0
     memory: list[tuple[torch.Tensor, torch.Tensor, float]] = []
     # Without curvature pairs (near the content the loss is often concave, so none are kept), a
@@ -94,12 +99,13 @@ def _line_search(objective: Objective, x: torch.Tensor, f: float, g: torch.Tenso
     best = (0.0, f, g)
     rejected = math.inf  # the shortest step the Armijo test refused
     for _ in range(budget):
-        f_new, g_new = objective(torch.add(x, d, alpha=t))
+        f_new, gradient = objective(torch.add(x, d, alpha=t))
         if f_new == f_new and f_new <= f + c1 * t * gtd:  # (f_new == f_new rules out NaN)
+            if f_new >= best[1] and best[0] > 0:
+                break  # extrapolating made it worse: keep the previous step
+            g_new = gradient()
             if f_new < best[1]:
                 best = (t, f_new, g_new)
-            elif best[0] > 0:
-                break  # extrapolating made it worse: keep the previous step
             if abs(float(g_new.flatten() @ d.flatten())) <= c2 * abs(gtd):
                 break  # curvature condition met
             if 2.0 * t >= rejected:
@@ -110,6 +116,7 @@ def _line_search(objective: Objective, x: torch.Tensor, f: float, g: torch.Tenso
         else:
             rejected = t
             t *= 0.5
+        del gradient  # (an unused one holds its evaluation's autograd graph: not beside the next)
     return best
 
 
@@ -120,7 +127,8 @@ def adam(objective: Objective, x0: torch.Tensor, iterations: int, learning_rate:
     m, v = torch.zeros_like(x), torch.zeros_like(x)
     lr = learning_rate * (float(x.square().mean().sqrt()) or 1.0)
     for it in range(iterations):
-        f, g = objective(x)
+        f, gradient = objective(x)
+        g = gradient()
         m.mul_(0.9).add_(g, alpha=0.1)
         v.mul_(0.999).addcmul_(g, g, value=0.001)
         m_hat, v_hat = m / (1 - 0.9 ** (it + 1)), v / (1 - 0.999 ** (it + 1))

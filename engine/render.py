@@ -43,7 +43,7 @@ content's length, rate and channel count out. The steps:
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 import torch
@@ -178,18 +178,22 @@ def _optimise(chunk: WaveformDomain | SpectrogramDomain, settings: RenderSetting
     iterations = settings.iterations
     assert iterations is not None, "render() sets the model's iterations before any chunk"
 
-    def objective(param: torch.Tensor) -> tuple[float, torch.Tensor]:
+    def objective(param: torch.Tensor) -> tuple[float, Callable[[], torch.Tensor]]:
         check_cancel(cancel)
+        n = param.shape[0]
         grads, total = [], 0.0
-        for c in range(param.shape[0]):  # one channel at a time bounds autograd memory
+        for c in range(n):  # one channel at a time bounds autograd memory
             p = param[c:c + 1].detach().requires_grad_(True)  # (a view: nothing is copied)
             loss = chunk.loss(p, c)
-            loss.backward()
-            assert p.grad is not None
-            grads.append(p.grad)
             total += loss.item()
-        n = param.shape[0]  # the mean over channels, and the mean's gradient
-        return total / n, grads[0] if n == 1 else torch.cat(grads).div_(n)
+            if c < n - 1:
+                grads.append(_backward(p, loss))
+        last = (p, loss)
+
+        def gradient() -> torch.Tensor:  # the last channel's backward waits until the line search asks
+            grads.append(_backward(*last))
+            return grads[0] if n == 1 else torch.cat(grads).div_(n)  # the mean over channels' gradient
+        return total / n, gradient
 
     def step(i: int, loss: float, param: torch.Tensor) -> bool:
         progress((i + 1) / iterations, loss)
@@ -204,3 +208,10 @@ def _optimise(chunk: WaveformDomain | SpectrogramDomain, settings: RenderSetting
     else:
         param = adam(objective, chunk.start, iterations, settings.learning_rate or chunk.adam_rate, step)
     return chunk.change(param)
+
+
+def _backward(p: torch.Tensor, loss: torch.Tensor) -> torch.Tensor:
+    """``d loss / d p``, by autograd (which frees the evaluation's graph)."""
+    loss.backward()
+    assert p.grad is not None
+    return p.grad
