@@ -173,6 +173,8 @@ class SpectrogramDomain(_Domain):
         style_peak = model.style_ceiling(style)
         #: the most each bin may reach (see overshoot)
         self.ceiling = None if style_peak is None else torch.maximum(self.start, style_peak[:, None])
+        #: the least each bin is heard at (see output)
+        self.floor = model.style_floor(style)
 
     @staticmethod
     def check_model(model: TextureModel) -> None:
@@ -194,6 +196,8 @@ class SpectrogramDomain(_Domain):
         cfg, settings = self.model.stft, self.settings
         content = stft(self.content, cfg)
         frames = param.detach()[..., self.margin:param.shape[-1] - self.margin]
+        if self.floor is not None:  # (the loss's blind spot: see TextureModel.style_floor)
+            frames = torch.maximum(frames, self.floor[:, None])
         magnitude = hold_end_bands(self.model.magnitude_from_features(frames), content.abs(),
                                    frames_near_ends(frames.shape[-1], cfg.hop, self.length), self.model.sample_rate)
         magnitude = self.shaped(magnitude, content.abs(), self.target_power())

@@ -162,6 +162,15 @@ class TextureModel(ABC):
         statistics do not hold it (the default)."""
         return None
 
+    def style_floor(self, target: Stats) -> Optional[torch.Tensor]:
+        """Per bin, the feature value the style stays above but for its quietest moments ``[bins]``:
+        a spectrogram-domain render's bins are raised to it before they are heard; None where the
+        statistics do not hold it (the default). Why: features are ``log1p`` of magnitudes, so a
+        bin 40 dB under the style's level and a silent one differ by under 0.01, and the optimiser
+        leaves bins below zero, which are silence (measured: a solo voice as singing bowl had a
+        third of its 2-4 kHz bins so, in blocks of digital silence the bowl does not have)."""
+        return None
+
     def converged(self, frames: torch.Tensor, target: Stats) -> bool:
         """Whether ``frames`` (an :meth:`analysis` output) match ``target`` so well that a render
         may stop before its last iteration; never, by default."""

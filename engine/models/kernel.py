@@ -27,6 +27,9 @@ from ..limits import MAX_BLENDED_STYLES, MAX_STATISTIC_BYTES
 from .base import Stats, TextureModel, stft_bins
 
 _EPS = 1e-6
+#: :meth:`KernelModel.style_floor`'s quantile: quieter than the style is 95 % of the time in a bin
+#: is the loss's blind spot there, not the style.
+FLOOR_QUANTILE = 0.05
 
 
 class _ArcCosJ(torch.autograd.Function):
@@ -290,6 +293,18 @@ class KernelModel(TextureModel):
     def style_ceiling(self, target: Stats) -> torch.Tensor:
         frames, weights = target["frames"], _without_segment_starts(target["weights"])
         return frames[:, weights > 0].amax(-1)
+
+    def style_floor(self, target: Stats) -> torch.Tensor:
+        """Each bin's :data:`FLOOR_QUANTILE` over the style's frames, computed once per target
+        (a chunk's render asks for it; for a long style the selection takes tens of ms)."""
+        y = target["frames"]
+        cached = getattr(self, "_floor", None)
+        if cached is None or cached[0] is not y:
+            frames = y[:, _without_segment_starts(target["weights"]) > 0]
+            rank = 1 + int(FLOOR_QUANTILE * (frames.shape[1] - 1))
+            cached = (y, frames.kthvalue(rank, dim=1).values)
+            self._floor = cached
+        return cached[1]
 
     def loss(self, frames: torch.Tensor, target: Stats) -> torch.Tensor:
         y, wy = target["frames"], target["weights"]
