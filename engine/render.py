@@ -43,7 +43,7 @@ content's length, rate and channel count out. The steps:
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 import torch
@@ -57,7 +57,7 @@ from .ends import hold_ends
 from .errors import GramophoneError
 from .loudness import match_loudness, rms
 from .models import Stats, TextureModel
-from .optimise import adam, lbfgs
+from .optimise import Gradient, adam, lbfgs
 from .progress import CancelToken, ProgressCallback, check_cancel
 from .render_settings import RenderSettings
 from .resampling import resample
@@ -178,7 +178,7 @@ def _optimise(chunk: WaveformDomain | SpectrogramDomain, settings: RenderSetting
     iterations = settings.iterations
     assert iterations is not None, "render() sets the model's iterations before any chunk"
 
-    def objective(param: torch.Tensor) -> tuple[float, Callable[[], torch.Tensor]]:
+    def objective(param: torch.Tensor) -> tuple[float, Gradient]:
         check_cancel(cancel)
         n = param.shape[0]
         grads, total = [], 0.0
