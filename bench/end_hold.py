@@ -14,6 +14,7 @@ import numpy as np
 import gramophone.engine.domains as domains
 from bench.frontier import at_strength
 from bench.notes import cases
+from bench.plots import save_figure, spectrogram_panel
 from gramophone.engine import RenderSettings, analyse_style, get_model, render, synth
 
 IMAGE = Path(__file__).resolve().parent / "images" / "end-hold.png"
@@ -55,11 +56,8 @@ def main() -> None:
         clips = [(name, content)] + [(f"{as_what}, strength 1, {label}", clip)
                                      for label, clip in held_and_not(content, rate_, style, style_rate).items()]
         for ax, (label, clip) in zip(column, clips):
+            spectrogram_panel(ax, clip, rate_, label, 16_000, fontsize=9)
             mono = np.mean(clip, axis=0)
-            ax.specgram(mono, NFFT=1024, Fs=rate_, noverlap=768, cmap="magma", vmin=-130, vmax=-20)
-            ax.set_title(label, fontsize=9)
-            ax.set_ylim(0, 16_000)
-            ax.set_ylabel("Hz")
             window = int(0.05 * rate_)
             rms = np.sqrt(np.convolve(mono.astype(np.float64) ** 2, np.ones(window) / window, mode="same"))
             level = ax.twinx()
@@ -67,10 +65,7 @@ def main() -> None:
             level.set_ylim(-60, 0)
             level.set_ylabel("dBFS, 50 ms RMS", fontsize=7)
         column[-1].set_xlabel("s")
-    fig.tight_layout()
-    IMAGE.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(IMAGE, dpi=70)
-    print(f"wrote {IMAGE}")
+    save_figure(fig, IMAGE, dpi=70)
 
 
 if __name__ == "__main__":

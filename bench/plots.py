@@ -42,6 +42,24 @@ def spectrograms(path: str | Path, clips: dict[str, np.ndarray], sample_rate: in
     return path
 
 
+def spectrogram_panel(ax, clip: np.ndarray, sample_rate: int, title: str, top_hz: float,
+                      vmin: float = -130.0, fontsize: int = 8) -> None:
+    """A dB spectrogram of ``clip [channels, samples]`` (mixed to mono) on matplotlib's ``ax``, as
+    the corpus figures draw them: 1024-point frames at 75 % overlap, magma, ``vmin`` to -20 dB."""
+    ax.specgram(np.mean(clip, axis=0), NFFT=1024, Fs=sample_rate, noverlap=768, cmap="magma", vmin=vmin, vmax=-20)
+    ax.set_title(title, fontsize=fontsize)
+    ax.set_ylim(0, top_hz)
+    ax.set_ylabel("Hz")
+
+
+def save_figure(fig, path: Path, dpi: int) -> None:
+    """``fig`` laid out tight and written to ``path`` (its folder made)."""
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    print(f"wrote {path}")
+
+
 def compact_png(source: str | Path | io.BytesIO, path: str | Path) -> None:
     """Re-save a PNG with a 256-colour palette (the colour map has 256 colours): a third of the size."""
     from PIL import Image  # matplotlib's own dependency

@@ -15,6 +15,7 @@ import torch
 
 import gramophone.engine.domains as domains
 from bench.notes import Case, axes, cases
+from bench.plots import save_figure, spectrogram_panel
 from gramophone.engine import RenderSettings, analyse_style, get_model, render
 from gramophone.engine.models.kernel import KernelModel
 
@@ -63,17 +64,9 @@ def main() -> None:
             rows.append((f"strength 1, {label}: style {a['style']:.3f}, content {a['content']:.3f}, "
                          f"pitch {a['pitch']:.3f}; optimised bins < 8 kHz under zero {under:.0%}", clip))
         for ax, (label, clip) in zip(column, rows):
-            ax.specgram(np.mean(clip, axis=0), NFFT=1024, Fs=case.rate, noverlap=768, cmap="magma",
-                        vmin=-150, vmax=-20)
-            ax.set_title(label, fontsize=8)
-            ax.set_ylim(0, 12_000)
-            ax.set_ylabel("Hz")
+            spectrogram_panel(ax, clip, case.rate, label, 12_000, vmin=-150)
         column[-1].set_xlabel("s")
-    fig.tight_layout()
-    IMAGE.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(IMAGE, dpi=70)
-    print(f"wrote {IMAGE}")
-
+    save_figure(fig, IMAGE, dpi=70)
 
 if __name__ == "__main__":
     main()
