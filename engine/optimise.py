@@ -25,8 +25,10 @@ import torch
 Gradient = Callable[[], torch.Tensor]
 Objective = Callable[[torch.Tensor], tuple[float, Gradient]]
 Callback = Callable[[int, float, torch.Tensor], Optional[bool]]
-#: Curvature pairs L-BFGS keeps (each pair: two copies of the optimised tensor).
-HISTORY = 10
+#: Curvature pairs L-BFGS keeps (each pair: two copies of the optimised tensor). Five, not ten:
+#: the two-loop over them is memory traffic, and on the pitched corpus (116 renders) five moved
+#: every mean by at most 0.002 while a 10 s mono render took 0.95x the time (bench/RESULTS.md, "Speed").
+HISTORY = 5
 
 
 def lbfgs(objective: Objective, x0: torch.Tensor, iterations: int, callback: Optional[Callback] = None,
