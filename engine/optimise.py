@@ -77,7 +77,7 @@ def lbfgs(objective: Objective, x0: torch.Tensor, iterations: int, callback: Opt
 
 def _two_loop(g: torch.Tensor, memory: list[tuple[torch.Tensor, torch.Tensor, float]]) -> torch.Tensor:
     """``−H·g`` by the L-BFGS two-loop recursion (``H`` scaled by the newest ``sᵀy/yᵀy``), in
-    place on one copy of ``g`` (the memory is ten pairs of the whole spectrogram: a temporary per
+    place on one copy of ``g`` (the memory is HISTORY pairs of the whole spectrogram: a temporary per
     step cost a quarter of the recursion's time)."""
     q = g.clone(memory_format=torch.contiguous_format)
     flat = q.view(-1)
