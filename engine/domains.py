@@ -198,9 +198,10 @@ class SpectrogramDomain(_Domain):
         frames = param.detach()[..., self.margin:param.shape[-1] - self.margin]
         if self.floor is not None:  # (the loss's blind spot: see TextureModel.style_floor)
             frames = torch.maximum(frames, self.floor[:, None])
-        magnitude = hold_end_bands(self.model.magnitude_from_features(frames), content.abs(),
+        content_magnitude = content.abs()
+        magnitude = hold_end_bands(self.model.magnitude_from_features(frames), content_magnitude,
                                    frames_near_ends(frames.shape[-1], cfg.hop, self.length), self.model.sample_rate)
-        magnitude = self.shaped(magnitude, content.abs(), self.target_power())
+        magnitude = self.shaped(magnitude, content_magnitude, self.target_power())
         phase = None if settings.random_phase else starting_phase(content, magnitude, self.generator)
         return griffin_lim(magnitude, cfg, self.padded, settings.griffin_lim_iterations, phase,
                            generator=self.generator)

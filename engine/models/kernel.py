@@ -18,7 +18,7 @@ the union of their patch sets with scaled weights, so mixtures are exact.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence, TypeVar
 
 import torch
 
@@ -27,6 +27,7 @@ from ..limits import MAX_BLENDED_STYLES, MAX_STATISTIC_BYTES
 from .base import Stats, TextureModel, stft_bins
 
 _EPS = 1e-6
+_T = TypeVar("_T")
 #: :meth:`KernelModel.style_floor`'s quantile: quieter than the style is 95 % of the time in a bin
 #: is the loss's blind spot there, not the style.
 FLOOR_QUANTILE = 0.05
@@ -295,16 +296,12 @@ class KernelModel(TextureModel):
         return frames[:, weights > 0].amax(-1)
 
     def style_floor(self, target: Stats) -> torch.Tensor:
-        """Each bin's :data:`FLOOR_QUANTILE` over the style's frames, computed once per target
-        (a chunk's render asks for it; for a long style the selection takes tens of ms)."""
-        y = target["frames"]
-        cached = getattr(self, "_floor", None)
-        if cached is None or cached[0] is not y:
-            frames = y[:, _without_segment_starts(target["weights"]) > 0]
-            rank = 1 + int(FLOOR_QUANTILE * (frames.shape[1] - 1))
-            cached = (y, frames.kthvalue(rank, dim=1).values)
-            self._floor = cached
-        return cached[1]
+        """Each bin's :data:`FLOOR_QUANTILE` over the style's frames (once per target: for a long
+        style the selection takes tens of ms, and every chunk's render asks for it)."""
+        def floor() -> torch.Tensor:
+            frames = target["frames"][:, _without_segment_starts(target["weights"]) > 0]
+            return frames.kthvalue(1 + int(FLOOR_QUANTILE * (frames.shape[1] - 1)), dim=1).values
+        return self._per_target("floor", target, floor)
 
     def loss(self, frames: torch.Tensor, target: Stats) -> torch.Tensor:
         y, wy = target["frames"], target["weights"]
@@ -321,34 +318,30 @@ class KernelModel(TextureModel):
         return texture + weight * marginal_distance(frames, patch_starts, self._style_moments(target))
 
     def _style_norms(self, target: Stats) -> torch.Tensor:
-        """The style's :func:`patch_norms`, computed once per target (as :meth:`_style_moments`)."""
-        y = target["frames"]
-        cached = getattr(self, "_norms", None)
-        if cached is None or cached[0] is not y:
-            with torch.no_grad():
-                cached = (y, patch_norms(y, self.width))
-            self._norms = cached
-        return cached[1]
+        """The style's :func:`patch_norms` (once per target)."""
+        return self._per_target("norms", target, lambda: patch_norms(target["frames"], self.width))
 
     def _style_bfloat16(self, target: Stats) -> torch.Tensor:
         """The style's frames in bfloat16 (:func:`_bfloat16_gradient`), converted once per target."""
-        y = target["frames"]
-        cached = getattr(self, "_bfloat16", None)
-        if cached is None or cached[0] is not y:
-            cached = (y, y.detach().to(torch.bfloat16))
-            self._bfloat16 = cached
-        return cached[1]
+        return self._per_target("bfloat16", target, lambda: target["frames"].to(torch.bfloat16))
 
     def _style_moments(self, target: Stats) -> tuple[torch.Tensor, torch.Tensor]:
-        """The style's :func:`bin_moments`, computed once per target (not at every evaluation:
-        for a long style that was hundreds of MB of temporaries each time)."""
-        y, wy = target["frames"], target["weights"]
-        cached = getattr(self, "_moments", None)  # (frames, weights, moments): the same tensors, not equal ones
-        if cached is None or cached[0] is not y or cached[1] is not wy:
+        """The style's :func:`bin_moments`, once per target (not at every evaluation: for a long
+        style that was hundreds of MB of temporaries each time)."""
+        return self._per_target("moments", target, lambda: bin_moments(target["frames"], target["weights"]))
+
+    def _per_target(self, name: str, target: Stats, compute: Callable[[], _T]) -> _T:
+        """``compute()`` (without autograd), kept under ``name`` while ``target``'s frames and
+        weights are the same tensors (not equal ones): what the loss needs of the style at every
+        evaluation, computed once per render's target."""
+        key = (target["frames"], target["weights"])
+        cache = self.__dict__.setdefault("_target_cache", {})
+        cached = cache.get(name)
+        if cached is None or cached[0][0] is not key[0] or cached[0][1] is not key[1]:
             with torch.no_grad():
-                cached = (y, wy, bin_moments(y, wy))
-            self._moments = cached
-        return cached[2]
+                cached = (key, compute())
+            cache[name] = cached
+        return cached[1]
 
 
 def bin_moments(frames: torch.Tensor, weights: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
